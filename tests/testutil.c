@@ -1,0 +1,67 @@
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+const char *qgt_data_path(const char *rel) {
+    static char buf[1024];
+    const char *dir = getenv("QG_TEST_DATA");
+    snprintf(buf, sizeof buf, "%s/%s", dir ? dir : "tests/data", rel);
+    return buf;
+}
+
+void qgt_seed(qgt_rng *r, uint64_t seed) { r->s = seed * 0x9E3779B97F4A7C15ull + 1; }
+
+uint64_t qgt_next(qgt_rng *r) {
+    uint64_t x = r->s;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return r->s = x;
+}
+
+float qgt_uniform(qgt_rng *r, float lo, float hi) {
+    return lo + (hi - lo) * (float)((qgt_next(r) >> 40) * (1.0 / 16777216.0));
+}
+
+float qgt_normal(qgt_rng *r) {
+    double u1 = ((qgt_next(r) >> 11) + 1.0) * (1.0 / 9007199254740993.0);
+    double u2 = (qgt_next(r) >> 11) * (1.0 / 9007199254740992.0);
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+void qgt_fill_uniform(qgt_rng *r, float *x, int64_t n, float lo, float hi) {
+    for (int64_t i = 0; i < n; i++) x[i] = qgt_uniform(r, lo, hi);
+}
+
+double qgt_nmse(const float *a, const float *b, int64_t n) {
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = (double)a[i] - (double)b[i];
+        num += d * d;
+        den += (double)b[i] * (double)b[i];
+    }
+    if (den == 0) return num == 0 ? 0 : INFINITY;
+    return num / den;
+}
+
+double qgt_rmse(const float *a, const float *b, int64_t n) {
+    double num = 0;
+    for (int64_t i = 0; i < n; i++) {
+        double d = (double)a[i] - (double)b[i];
+        num += d * d;
+    }
+    return n ? sqrt(num / (double)n) : 0;
+}
+
+int qgt_skip(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    printf("SKIPPED: ");
+    vprintf(fmt, ap);
+    printf("\n");
+    va_end(ap);
+    fflush(stdout);
+    return QG_TEST_SKIP;
+}

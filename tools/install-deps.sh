@@ -1,0 +1,27 @@
+#!/bin/sh
+# Installs what building and testing qgraph needs, when it is missing: Debian packages
+# through apt-get (only as root) and the Python packages the cross-checking tests use.
+set -e
+pkgs="cmake make gcc pkg-config libcmocka-dev libjansson-dev python3 python3-pip"
+missing=""
+for p in $pkgs; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: installing$missing"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $missing
+  else
+    echo "install-deps: missing Debian packages:$missing (run as root to install them)" >&2
+  fi
+fi
+# Python packages used by the reference cross-checks (official gguf/safetensors readers).
+if command -v python3 >/dev/null 2>&1; then
+  if ! python3 -c "import gguf, numpy, safetensors, ml_dtypes" >/dev/null 2>&1; then
+    echo "install-deps: installing Python packages gguf numpy safetensors ml_dtypes"
+    python3 -m pip install -q gguf numpy safetensors ml_dtypes 2>/dev/null ||
+      python3 -m pip install -q --break-system-packages gguf numpy safetensors ml_dtypes ||
+      echo "install-deps: could not install the Python packages; their tests will say SKIPPED" >&2
+  fi
+fi
