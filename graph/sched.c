@@ -210,7 +210,7 @@ static qg_status use_source(qg_sched *s, qg_tensor *src, int b, int step, split 
         replica->view_offs = 0;
         replica->flags = 0;
         replica->buffer = NULL;
-        snprintf(replica->name, sizeof replica->name, "%.40s@%s", root->name, s->be[b]->props.name);
+        snprintf(replica->name, sizeof replica->name, "%.40s@%.20s", root->name, s->be[b]->props.name);
         s->copies[s->n_copies++] = (copy_op){root, replica};
         sp->n_copies++;
         tinfo *ri = info(s, replica);
