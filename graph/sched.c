@@ -98,12 +98,6 @@ void qg_sched_free(qg_sched *s) {
     free(s);
 }
 
-static bool owned_buffer(const qg_sched *s, const qg_buffer *b) {
-    for (int i = 0; i < s->n_be; i++)
-        if (b && s->buf[i] == b) return true;
-    return false;
-}
-
 static int backend_index(const qg_sched *s, const qg_backend *be) {
     for (int i = 0; i < s->n_be; i++)
         if (s->be[i] == be) return i;
@@ -126,7 +120,9 @@ static tinfo *info(qg_sched *s, qg_tensor *root) {
     tinfo *ti = &s->infos[s->n_infos++];
     memset(ti, 0, sizeof *ti);
     ti->t = root;
-    if (root->buffer && !owned_buffer(s, root->buffer)) {
+    /* Storage a scheduler gave (this one or a freed one) is planned again; anything else
+     * was allocated by the user and stays where it is. */
+    if (root->buffer && !(root->flags & QG_FLAG_SCHEDULED)) {
         ti->home = s->n_be ? backend_index(s, root->buffer->backend) : 0;
     } else {
         ti->home = HOME_UNKNOWN; /* an input: lives where it is first used */
@@ -318,6 +314,7 @@ static qg_status plan_backend(qg_sched *s, int b, size_t alignment, bool place) 
     for (int i = 0; i < s->n_infos; i++) {
         tinfo *ti = &s->infos[i];
         if (!ti->planned || ti->home != b) continue;
+        ti->t->flags |= QG_FLAG_SCHEDULED;
         ti->t->buffer = s->buf[b];
         ti->t->pbuf = s->buf[b]->pbuf;
         ti->t->data = (char *)s->buf[b]->base + ti->offset;

@@ -92,6 +92,8 @@ QG_API qg_status qg_tensor_set_f32(qg_tensor *t, const float *src);
 #define QG_SCHED_MAX_BACKENDS 8
 
 QG_API qg_status qg_sched_new(qg_backend *const *backends, int n_backends, qg_sched **out);
+/* Frees the scheduler and its compute buffers: tensors it gave storage to (intermediates,
+ * inputs it allocated) must not be read afterwards. */
 QG_API void qg_sched_free(qg_sched *s);
 /* Assign nodes, plan and allocate intermediate storage. Afterwards inputs (leafs without
  * storage) are allocated and can be set with qg_tensor_set. */

@@ -57,6 +57,7 @@ enum qg_tensor_flags {
     QG_FLAG_INPUT = 1,   /* data is set by the user before compute */
     QG_FLAG_OUTPUT = 2,  /* data is read by the user after compute: never reused */
     QG_FLAG_PARAM = 4,   /* a weight */
+    QG_FLAG_SCHEDULED = 8, /* storage was given by a scheduler: every allocation re-plans it */
 };
 
 typedef struct qg_tensor qg_tensor;
