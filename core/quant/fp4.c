@@ -1,0 +1,101 @@
+/* The FP4 (E2M1 element) block types: MXFP4 (32 elements, one E8M0 power-of-two scale,
+ * OCP MX) and NVFP4 (64 elements in 4 sub-blocks of 16, each with an unsigned E4M3
+ * scale). E2M1 values are {0, .5, 1, 1.5, 2, 3, 4, 6} with bit 3 as the sign; we keep
+ * them doubled as integers (qg_e2m1_x2) so products with int8 stay integer.
+ * Quantizers: MXFP4 takes e = floor(log2(amax)) - 2 + 127 (2 = exponent of 6, the
+ * largest E2M1 value); NVFP4 takes each sub-block scale as amax/6 rounded to E4M3. Each
+ * element then takes the nearest representable value (the lower code on ties). */
+#include "core/quant/quant.h"
+
+#include <math.h>
+
+const int8_t qg_e2m1_x2[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+/* Code whose value T[code] * half_scale is nearest to x (first code on ties). */
+static uint8_t nearest_e2m1(float x, float half_scale) {
+    uint8_t best = 0;
+    float best_err = fabsf((float)qg_e2m1_x2[0] * half_scale - x);
+    for (uint8_t c = 1; c < 16; c++) {
+        float err = fabsf((float)qg_e2m1_x2[c] * half_scale - x);
+        if (err < best_err) {
+            best_err = err;
+            best = c;
+        }
+    }
+    return best;
+}
+
+void qg_to_float_mxfp4(const void *src, float *dst, int64_t n) {
+    const qg_block_mxfp4 *b = src;
+    for (int64_t i = 0; i < n / QG_QK_MXFP4; i++, dst += QG_QK_MXFP4) {
+        float h = b[i].e == 0xff ? NAN : ldexpf(1.0f, (int)b[i].e - 128); /* half scale */
+        for (int j = 0; j < 16; j++) {
+            dst[j] = (float)qg_e2m1_x2[b[i].qs[j] & 15] * h;
+            dst[j + 16] = (float)qg_e2m1_x2[b[i].qs[j] >> 4] * h;
+        }
+    }
+}
+
+void qg_from_float_mxfp4(const float *src, void *dst, int64_t n) {
+    qg_block_mxfp4 *b = dst;
+    for (int64_t i = 0; i < n / QG_QK_MXFP4; i++, src += QG_QK_MXFP4) {
+        float amax = 0;
+        for (int j = 0; j < QG_QK_MXFP4; j++)
+            if (fabsf(src[j]) > amax) amax = fabsf(src[j]);
+        int e = 0;
+        if (amax > 0 && isfinite(amax)) {
+            int ex;
+            frexpf(amax, &ex); /* floor(log2(amax)) = ex - 1 */
+            e = ex - 1 - 2 + 127;
+            if (e < 0) e = 0;
+            if (e > 254) e = 254;
+        } else if (isinf(amax)) {
+            e = 254;
+        }
+        float h = ldexpf(1.0f, e - 128);
+        b[i].e = (uint8_t)e;
+        for (int j = 0; j < 16; j++) {
+            uint8_t lo = nearest_e2m1(src[j], h), hi = nearest_e2m1(src[j + 16], h);
+            b[i].qs[j] = (uint8_t)(lo | (hi << 4));
+        }
+    }
+}
+
+/* Unsigned E4M3 sub-block scale; codes 0 and 0x7F (the NaN pattern) mean zero. */
+float qg_ue4m3_to_fp32(uint8_t v) {
+    v &= 0x7f;
+    return v == 0x7f ? 0.0f : qg_e4m3_to_fp32(v);
+}
+
+void qg_to_float_nvfp4(const void *src, float *dst, int64_t n) {
+    const qg_block_nvfp4 *b = src;
+    for (int64_t i = 0; i < n / QG_QK_NVFP4; i++) {
+        for (int s = 0; s < 4; s++, dst += QG_NVFP4_SUB) {
+            float h = qg_ue4m3_to_fp32(b[i].d[s]) * 0.5f;
+            const uint8_t *qs = b[i].qs + 8 * s;
+            for (int j = 0; j < 8; j++) {
+                dst[j] = (float)qg_e2m1_x2[qs[j] & 15] * h;
+                dst[j + 8] = (float)qg_e2m1_x2[qs[j] >> 4] * h;
+            }
+        }
+    }
+}
+
+void qg_from_float_nvfp4(const float *src, void *dst, int64_t n) {
+    qg_block_nvfp4 *b = dst;
+    for (int64_t i = 0; i < n / QG_QK_NVFP4; i++) {
+        for (int s = 0; s < 4; s++, src += QG_NVFP4_SUB) {
+            float amax = 0;
+            for (int j = 0; j < QG_NVFP4_SUB; j++)
+                if (fabsf(src[j]) > amax) amax = fabsf(src[j]);
+            uint8_t code = isnan(amax) ? 0 : qg_fp32_to_e4m3(amax / 6.0f);
+            b[i].d[s] = code;
+            float h = qg_ue4m3_to_fp32(code) * 0.5f;
+            uint8_t *qs = b[i].qs + 8 * s;
+            for (int j = 0; j < 8; j++) {
+                uint8_t lo = nearest_e2m1(src[j], h), hi = nearest_e2m1(src[j + 8], h);
+                qs[j] = (uint8_t)(lo | (hi << 4));
+            }
+        }
+    }
+}
