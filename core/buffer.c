@@ -26,9 +26,23 @@ qg_status qg_backend_alloc_buffer(qg_backend *be, size_t size, qg_buffer **out) 
     return QG_OK;
 }
 
+qg_status qg_buffer_from_host(qg_backend *be, void *ptr, size_t size, qg_buffer **out) {
+    if (!be || !ptr || !out) return qg_set_error(QG_ERR_INVALID_ARG, "qg_buffer_from_host: NULL argument");
+    *out = NULL;
+    if (!be->props.host_memory)
+        return qg_set_error(QG_ERR_UNSUPPORTED, "%s cannot use host memory directly", be->props.name);
+    qg_buffer *buf = calloc(1, sizeof *buf);
+    if (!buf) return qg_set_error(QG_ERR_NO_MEMORY, "qg_buffer_from_host: out of memory");
+    buf->backend = be;
+    buf->base = ptr;
+    buf->size = size;
+    *out = buf; /* pbuf stays NULL: bytes move with memcpy */
+    return QG_OK;
+}
+
 void qg_buffer_free(qg_buffer *buf) {
     if (!buf) return;
-    buf->backend->vt->buffer_free(buf->pbuf);
+    if (buf->pbuf) buf->backend->vt->buffer_free(buf->pbuf);
     free(buf);
 }
 
@@ -113,6 +127,10 @@ qg_status qg_tensor_set(qg_tensor *t, const void *data, size_t offset, size_t si
     qg_status st = check_range(t, offset, size);
     if (st == QG_OK) st = locate(t, &buf, &off);
     if (st != QG_OK || size == 0) return st;
+    if (!buf->pbuf) {
+        memcpy((char *)buf->base + off + offset, data, size);
+        return QG_OK;
+    }
     return buf->backend->vt->buffer_set(buf->pbuf, off + offset, data, size);
 }
 
@@ -123,6 +141,10 @@ qg_status qg_tensor_get(const qg_tensor *t, void *data, size_t offset, size_t si
     qg_status st = check_range(t, offset, size);
     if (st == QG_OK) st = locate(t, &buf, &off);
     if (st != QG_OK || size == 0) return st;
+    if (!buf->pbuf) {
+        memcpy(data, (const char *)buf->base + off + offset, size);
+        return QG_OK;
+    }
     return buf->backend->vt->buffer_get(buf->pbuf, off + offset, data, size);
 }
 
