@@ -4,7 +4,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-static _Thread_local char last_error[1024];
+static _Thread_local char last_error[4096];
 
 const char *qg_status_name(qg_status st) {
     static const char *const names[] = {

@@ -1,0 +1,8 @@
+/* The qg subcommands: each lives in its own cmd_<name>.c and takes the arguments that
+ * follow its name (argv[0] is the command name). Returns the process exit status. */
+#ifndef QG_TOOL_COMMANDS_H
+#define QG_TOOL_COMMANDS_H
+
+int cmd_devices(int argc, char **argv);
+
+#endif
