@@ -11,7 +11,7 @@
  *     const qg_gguf_tensor_info *ti = qg_gguf_tensor(f, i);  // ti->data, ti->type, ti->ne
  *
  * Writing: build a qg_gguf_writer, add key/values and tensors, then qg_gguf_writer_save()
- * writes to "<path>.tmp" and renames it into place only when complete.
+ * writes to "<path>.tmp.<pid>" and renames it into place only when complete.
  */
 #ifndef QG_GGUF_H
 #define QG_GGUF_H
@@ -72,6 +72,7 @@ QG_API uint64_t qg_gguf_file_size(const qg_gguf *f);
 QG_API int64_t qg_gguf_n_kv(const qg_gguf *f);
 QG_API int64_t qg_gguf_find_key(const qg_gguf *f, const char *key); /* -1 if absent */
 QG_API const char *qg_gguf_key(const qg_gguf *f, int64_t i);         /* NUL-terminated */
+/* (qg_gguf_vtype)-1 for an index out of range. */
 QG_API qg_gguf_vtype qg_gguf_kv_type(const qg_gguf *f, int64_t i);
 /* For arrays: element type and count. */
 QG_API qg_gguf_vtype qg_gguf_arr_type(const qg_gguf *f, int64_t i);
