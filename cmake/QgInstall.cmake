@@ -18,5 +18,7 @@ write_basic_package_version_file(${CMAKE_BINARY_DIR}/qgraphConfigVersion.cmake
 install(FILES ${CMAKE_BINARY_DIR}/qgraphConfig.cmake ${CMAKE_BINARY_DIR}/qgraphConfigVersion.cmake
   DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/qgraph)
 
+# The .pc file finds its prefix relative to itself, so an installed tree can be moved.
+file(RELATIVE_PATH QG_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
 configure_file(${PROJECT_SOURCE_DIR}/cmake/qgraph.pc.in ${CMAKE_BINARY_DIR}/qgraph.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/qgraph.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

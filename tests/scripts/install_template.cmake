@@ -54,3 +54,25 @@ build_against_prefix(install_check ${SOURCE_DIR}/tests/install_check)
 step("run install_check" ${CMAKE_COMMAND} -E env QG_PLUGIN_PATH=${plugin_dir} QG_PLUGIN_PATH_ONLY=1
      ${WORK_DIR}/install_check/install_check)
 message(STATUS "${step_output}")
+
+# The MLP example builds from the installed package too, and runs on the installed CPU
+# plugin found through the install layout alone.
+build_against_prefix(simple_graph ${SOURCE_DIR}/examples/simple-graph)
+step("run simple-graph from the prefix" ${CMAKE_COMMAND} -E env QG_PLUGIN_PATH=${plugin_dir} QG_PLUGIN_PATH_ONLY=1
+     ${WORK_DIR}/simple_graph/simple-graph cpu)
+message(STATUS "${step_output}")
+
+# And through pkg-config, the way a Makefile project would use it.
+find_program(PKG_CONFIG pkg-config)
+if(PKG_CONFIG)
+  file(GLOB_RECURSE pcfile LIST_DIRECTORIES false ${prefix}/qgraph.pc)
+  get_filename_component(pcdir ${pcfile} DIRECTORY)
+  step("pkg-config flags" ${CMAKE_COMMAND} -E env PKG_CONFIG_PATH=${pcdir} ${PKG_CONFIG} --cflags --libs qgraph)
+  string(STRIP "${step_output}" pcflags)
+  separate_arguments(pcflags UNIX_COMMAND "${pcflags}")
+  get_filename_component(libdir ${pcdir} DIRECTORY)
+  step("compile simple-graph with pkg-config" ${C_COMPILER} -std=c11 ${SOURCE_DIR}/examples/simple-graph/main.c
+       -o ${WORK_DIR}/simple-graph-pc ${pcflags} -lm -Wl,-rpath,${libdir} ${flags})
+  step("run the pkg-config build" ${CMAKE_COMMAND} -E env QG_PLUGIN_PATH=${plugin_dir} QG_PLUGIN_PATH_ONLY=1
+       ${WORK_DIR}/simple-graph-pc cpu)
+endif()
