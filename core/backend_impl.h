@@ -25,6 +25,7 @@ struct qg_buffer {
     qg_plugin_buffer *pbuf;
     void *base;
     size_t size;
+    size_t alignment;  /* offsets qg_buffer_place accepts: the device's, 1 for wrapped host memory */
 };
 
 /* The host services handed to every plugin's init(). */

@@ -22,6 +22,7 @@ qg_status qg_backend_alloc_buffer(qg_backend *be, size_t size, qg_buffer **out) 
     }
     buf->backend = be;
     buf->size = size;
+    buf->alignment = be->props.alignment ? be->props.alignment : 1;
     *out = buf;
     return QG_OK;
 }
@@ -36,6 +37,7 @@ qg_status qg_buffer_from_host(qg_backend *be, void *ptr, size_t size, qg_buffer 
     buf->backend = be;
     buf->base = ptr;
     buf->size = size;
+    buf->alignment = 1; /* a file mapping keeps its own layout (GGUF: 32 bytes) */
     *out = buf; /* pbuf stays NULL: bytes move with memcpy */
     return QG_OK;
 }
@@ -52,7 +54,7 @@ qg_backend *qg_buffer_backend(const qg_buffer *buf) { return buf ? buf->backend 
 
 qg_status qg_buffer_place(qg_buffer *buf, qg_tensor *t, size_t offset) {
     if (!buf || !t) return qg_set_error(QG_ERR_INVALID_ARG, "qg_buffer_place: NULL argument");
-    size_t align = buf->backend->props.alignment ? buf->backend->props.alignment : 1;
+    size_t align = buf->alignment;
     size_t n = qg_nbytes(t);
     if (offset % align) return qg_set_error(QG_ERR_INVALID_ARG, "place %s: offset %zu not aligned to %zu", t->name, offset, align);
     if (offset > buf->size || n > buf->size - offset)

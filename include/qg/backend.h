@@ -70,7 +70,8 @@ QG_API qg_status qg_backend_synchronize(qg_backend *be);
 /* Buffers on a device. */
 QG_API qg_status qg_backend_alloc_buffer(qg_backend *be, size_t size, qg_buffer **out);
 /* Wrap existing host memory (a file mapping, say) as a buffer of a host-memory backend,
- * without copying; ptr must stay valid until the buffer is freed. */
+ * without copying; ptr must stay valid until the buffer is freed. Tensors may be placed
+ * at any offset in it, so host-memory backends must accept unaligned tensor data. */
 QG_API qg_status qg_buffer_from_host(qg_backend *be, void *ptr, size_t size, qg_buffer **out);
 QG_API void qg_buffer_free(qg_buffer *buf);
 QG_API size_t qg_buffer_size(const qg_buffer *buf);

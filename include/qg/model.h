@@ -46,7 +46,8 @@ QG_API qg_tensor *qg_model_tensor(const qg_model *m, const char *name);
 QG_API const qg_gguf *qg_model_gguf(const qg_model *m);
 /* The safetensors handle, when the model came from safetensors (else NULL). */
 QG_API const qg_st *qg_model_safetensors(const qg_model *m);
-/* True when tensors point into the file mapping without a copy. */
+/* True when tensors point into the file mapping without a copy. Such weights are
+ * read-only (the mapping is): do not qg_tensor_set them. */
 QG_API bool qg_model_is_zero_copy(const qg_model *m);
 
 #ifdef __cplusplus
