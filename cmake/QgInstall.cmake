@@ -20,5 +20,9 @@ install(FILES ${CMAKE_BINARY_DIR}/qgraphConfig.cmake ${CMAKE_BINARY_DIR}/qgraphC
 
 # The .pc file finds its prefix relative to itself, so an installed tree can be moved.
 file(RELATIVE_PATH QG_PC_TO_PREFIX "/prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/prefix")
+set(QG_PC_REQUIRES_PRIVATE "")
+if(JANSSON_FOUND)
+  set(QG_PC_REQUIRES_PRIVATE "jansson")
+endif()
 configure_file(${PROJECT_SOURCE_DIR}/cmake/qgraph.pc.in ${CMAKE_BINARY_DIR}/qgraph.pc @ONLY)
 install(FILES ${CMAKE_BINARY_DIR}/qgraph.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

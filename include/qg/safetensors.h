@@ -8,7 +8,7 @@
  * weight_map) opens as one qg_st whose tensors point into several mappings.
  *
  *     qg_st *st; if (qg_st_open("model.safetensors", &st) != QG_OK) puts(qg_last_error());
- *     for (int64_t i = 0; i < qg_st_n_tensors(st); i++) { const qg_st_tensor *t = qg_st_tensor(st, i); ... }
+ *     for (int64_t i = 0; i < qg_st_n_tensors(st); i++) { const qg_st_tensor_info *t = qg_st_tensor(st, i); ... }
  *
  * Writing: qg_st_writer collects tensors and metadata and saves atomically (temp file,
  * then rename).
@@ -30,6 +30,8 @@ typedef enum qg_st_dtype {
 
 #define QG_ST_MAX_DIMS 8
 
+/* The typedef is qg_st_tensor_info (not qg_st_tensor, which names the accessor function
+ * below; C has one namespace for both). `struct qg_st_tensor` also works. */
 typedef struct qg_st_tensor {
     const char *name;
     qg_st_dtype dtype;
@@ -39,7 +41,7 @@ typedef struct qg_st_tensor {
     uint64_t size;            /* bytes */
     const void *data;         /* into the mapping */
     const char *file;         /* the shard it lives in */
-} qg_st_tensor;
+} qg_st_tensor_info;
 
 typedef struct qg_st qg_st;
 
@@ -51,14 +53,15 @@ QG_API qg_status qg_st_open_memory(const void *data, size_t size, const char *na
 QG_API void qg_st_close(qg_st *st);
 
 QG_API int64_t qg_st_n_tensors(const qg_st *st);
-QG_API const qg_st_tensor *qg_st_tensor(const qg_st *st, int64_t i);
+QG_API const qg_st_tensor_info *qg_st_tensor(const qg_st *st, int64_t i);
 QG_API int64_t qg_st_find(const qg_st *st, const char *name); /* -1 if absent */
 /* __metadata__ entries (string values). */
 QG_API int64_t qg_st_n_meta(const qg_st *st);
 QG_API const char *qg_st_meta_key(const qg_st *st, int64_t i);
 QG_API const char *qg_st_meta_value(const qg_st *st, int64_t i);
-/* The qgraph type holding a dtype's elements (F32, F16, BF16, F8_E4M3, ...; BOOL/U8 map
- * to I8), or a negative value when none does. */
+/* The qgraph type holding a dtype's elements (F32, F16, BF16, F8_E4M3, ...), or a
+ * negative value when none does: U8 and BOOL return -1 (as I8, U8 values above 127 would
+ * read as negative). */
 QG_API int qg_st_dtype_to_type(qg_st_dtype dtype);
 QG_API size_t qg_st_dtype_size(qg_st_dtype dtype);
 
