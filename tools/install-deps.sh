@@ -2,7 +2,13 @@
 # Installs what building and testing qgraph needs, when it is missing: Debian packages
 # through apt-get (only as root) and the Python packages the cross-checking tests use.
 set -e
-pkgs="cmake make gcc pkg-config libcmocka-dev libjansson-dev python3 python3-pip"
+# build and unit tests; clang + its runtime for the libFuzzer targets; the OpenCL ICD loader
+# with PoCL and the Vulkan loader, shader compiler and lavapipe, so both GPU-API backends
+# are built and tested on the CPU.
+pkgs="cmake make gcc pkg-config libcmocka-dev libjansson-dev python3 python3-pip
+  clang libclang-rt-14-dev
+  ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd
+  libvulkan-dev glslang-tools mesa-vulkan-drivers"
 missing=""
 for p in $pkgs; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
