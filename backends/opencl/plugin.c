@@ -90,7 +90,7 @@ static void fill_props(int index, qg_device_props *p) {
     info_str(id, CL_DEVICE_VERSION, version, sizeof version);
     info_str(id, CL_DEVICE_OPENCL_C_VERSION, cver, sizeof cver);
     info_str(id, CL_DEVICE_EXTENSIONS, ext, sizeof ext);
-    snprintf(p->description, sizeof p->description, "%s (%s)", name, version);
+    snprintf(p->description, sizeof p->description, "%.80s (%.40s)", name, version);
     /* features: OpenCL C version word, then the extensions the kernels care about */
     int major = 1, minor = 2;
     sscanf(cver, "OpenCL C %d.%d", &major, &minor);
