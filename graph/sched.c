@@ -42,6 +42,8 @@ struct qg_sched {
     const qg_graph *graph;       /* the graph the state below belongs to */
     int graph_nodes;
     qg_ptrmap assigned;          /* node -> backend index */
+    qg_ptrmap pinned;            /* nodes placed by where their weights live */
+    bool weight_affinity;        /* qg_sched_set_weight_affinity */
     qg_ptrmap info_of;           /* root -> index in infos */
     tinfo *infos;
     int n_infos, cap_infos;
@@ -74,6 +76,7 @@ qg_status qg_sched_new(qg_backend *const *backends, int n_backends, qg_sched **o
 
 static void reset_state(qg_sched *s) {
     qg_ptrmap_clear(&s->assigned);
+    qg_ptrmap_clear(&s->pinned);
     qg_ptrmap_clear(&s->info_of);
     free(s->infos);
     free(s->clones);
@@ -161,6 +164,27 @@ static qg_status choose_backend(qg_sched *s, qg_tensor *node, int *out) {
                                     node->name, qg_op_name(node->op), ti->t->name, s->be[ti->home]->props.name);
             *out = ti->home;
             return QG_OK;
+        }
+    }
+    if (s->weight_affinity) {
+        /* A node reading storage the user allocated on one of our backends (a weight, a
+         * KV cache) runs there when that backend supports it, and is pinned; a node whose
+         * first source is a pinned node's output stays with it. */
+        for (int j = 0; j < QG_MAX_SRC; j++) {
+            if (!node->src[j]) continue;
+            tinfo *ti = info(s, qg_view_root(node->src[j]));
+            if (!ti) return qg_set_error(QG_ERR_NO_MEMORY, "scheduler: out of memory");
+            if (!ti->planned && ti->home >= 0 && supports(s, ti->home, node)) {
+                *out = ti->home;
+                return qg_ptrmap_put(&s->pinned, node, 1);
+            }
+        }
+        qg_tensor *prod = node->src[0];
+        while (prod && qg_op_is_view(prod->op)) prod = prod->src[0];
+        int b = prod ? qg_ptrmap_get(&s->assigned, prod) : -1;
+        if (b >= 0 && qg_ptrmap_get(&s->pinned, prod) >= 0 && supports(s, b, node)) {
+            *out = b;
+            return qg_ptrmap_put(&s->pinned, node, 1);
         }
     }
     for (int b = 0; b < s->n_be; b++)
@@ -402,6 +426,13 @@ qg_status qg_sched_compute(qg_sched *s, qg_graph *g) {
     }
     for (int b = 0; b < s->n_be; b++)
         if ((st = s->be[b]->vt->synchronize(s->be[b]->dev)) != QG_OK) return st;
+    return QG_OK;
+}
+
+qg_status qg_sched_set_weight_affinity(qg_sched *s, bool on) {
+    if (!s) return qg_set_error(QG_ERR_INVALID_ARG, "qg_sched_set_weight_affinity: NULL scheduler");
+    s->weight_affinity = on;
+    s->graph = NULL; /* re-plan on the next compute */
     return QG_OK;
 }
 

@@ -166,6 +166,43 @@ static void test_weights_on_other_backend(void **state) {
     destroy(&m);
 }
 
+/* With weight affinity the nodes follow the CPU-resident weights (and the nodes they
+ * feed): one split on the CPU, nothing copied, even with the template listed first. */
+static void test_weight_affinity(void **state) {
+    (void)state;
+    model m;
+    build(&m, cpu);
+    qg_backend *list[] = {tmpl, cpu};
+    qg_sched *s;
+    assert_int_equal(qg_sched_new(list, 2, &s), QG_OK);
+    assert_int_equal(qg_sched_set_weight_affinity(s, true), QG_OK);
+    float r[N][M];
+    run_and_check(s, &m, 5, r);
+    assert_ptr_equal(qg_sched_node_backend(s, m.y1), cpu);
+    assert_ptr_equal(qg_sched_node_backend(s, m.h), cpu);
+    assert_ptr_equal(qg_sched_node_backend(s, m.y2), cpu);
+    assert_ptr_equal(qg_sched_node_backend(s, m.out), cpu);
+    qg_sched_stats st;
+    assert_int_equal(qg_sched_get_stats(s, &st), QG_OK);
+    assert_int_equal(st.n_splits, 1);
+    assert_int_equal(st.n_copies, 0);
+    qg_sched_free(s);
+    destroy(&m);
+
+    /* Weights on the template: the matrix products and the add follow them there, SILU
+     * (unsupported there) falls back to the CPU. */
+    build(&m, tmpl);
+    assert_int_equal(qg_sched_new(list, 2, &s), QG_OK);
+    assert_int_equal(qg_sched_set_weight_affinity(s, true), QG_OK);
+    run_and_check(s, &m, 6, r);
+    assert_ptr_equal(qg_sched_node_backend(s, m.y1), tmpl);
+    assert_ptr_equal(qg_sched_node_backend(s, m.h), cpu);
+    assert_ptr_equal(qg_sched_node_backend(s, m.y2), tmpl);
+    assert_ptr_equal(qg_sched_node_backend(s, m.out), tmpl);
+    qg_sched_free(s);
+    destroy(&m);
+}
+
 static void test_unsupported_everywhere(void **state) {
     (void)state;
     model m;
@@ -220,6 +257,7 @@ int main(void) {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_two_backends),
         cmocka_unit_test(test_weights_on_other_backend),
+        cmocka_unit_test(test_weight_affinity),
         cmocka_unit_test(test_unsupported_everywhere),
         cmocka_unit_test(test_reuse_keeps_values),
     };

@@ -104,6 +104,12 @@ QG_API void qg_sched_free(qg_sched *s);
 QG_API qg_status qg_sched_alloc(qg_sched *s, qg_graph *g);
 /* Run the graph (calls qg_sched_alloc first if g was not the last graph allocated). */
 QG_API qg_status qg_sched_compute(qg_sched *s, qg_graph *g);
+/* Weight affinity (off by default): a node that reads storage the user allocated on one of
+ * the scheduler's backends (weights, a KV cache) runs on that backend when it supports the
+ * node, and the nodes fed by it stay there while they can. This is how a model split
+ * across devices (layers 0..N-1 on one, the rest on another) keeps each layer where its
+ * weights live instead of copying them to the first backend of the list. */
+QG_API qg_status qg_sched_set_weight_affinity(qg_sched *s, bool on);
 /* The backend a node was assigned to in the last allocation, or NULL. */
 QG_API qg_backend *qg_sched_node_backend(const qg_sched *s, const qg_tensor *node);
 

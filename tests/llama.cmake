@@ -1,0 +1,64 @@
+# The llama example library and its tests. qgllama is built here when the top level has
+# not added examples/llama itself, and linked into the qg tool (qg run, qg perplexity)
+# and into every tests/test_llama*.c executable. The model comes from QG_MODEL or
+# ~/.cache/qgraph/models (tools/fetch-model.sh); tests skip when it is absent.
+if(NOT TARGET qgllama)
+  add_subdirectory(${PROJECT_SOURCE_DIR}/examples/llama ${CMAKE_BINARY_DIR}/examples/llama)
+endif()
+get_target_property(_qg_links qg LINK_LIBRARIES)
+if(NOT "qgllama" IN_LIST _qg_links)
+  target_link_libraries(qg PRIVATE qgllama)
+endif()
+
+file(GLOB QG_LLAMA_TESTS CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/test_llama*.c)
+foreach(src ${QG_LLAMA_TESTS})
+  get_filename_component(name ${src} NAME_WE)
+  target_link_libraries(${name} PRIVATE qgllama)
+  if(JANSSON_FOUND)
+    target_link_libraries(${name} PRIVATE PkgConfig::JANSSON)
+    target_compile_definitions(${name} PRIVATE QG_HAVE_JANSSON)
+  endif()
+  set_tests_properties(${name} PROPERTIES LABELS "unit;llama" TIMEOUT 300)
+endforeach()
+
+# GPU devices are tried by test_llama_ref only when their plugins are part of the build.
+set(_qg_llama_devices "cpu,cpu-ref")
+if(TARGET qg-vulkan)
+  string(APPEND _qg_llama_devices ",vulkan0")
+endif()
+if(TARGET qg-opencl)
+  string(APPEND _qg_llama_devices ",opencl0")
+endif()
+if(TEST test_llama_ref)
+  set_tests_properties(test_llama_ref PROPERTIES ENVIRONMENT "${QG_TEST_ENV};QG_LLAMA_DEVICES=${_qg_llama_devices}")
+endif()
+# Under AddressSanitizer the resident set includes shadow memory (the memory bound means
+# nothing there) and the reference comparison runs for many minutes: both stay out of
+# the sanitizer run; test_llama and the CLI tests cover the same code paths there.
+foreach(t test_llama_memory test_llama_ref)
+  if(TEST ${t})
+    set_tests_properties(${t} PROPERTIES LABELS "unit;llama;no-sanitize")
+  endif()
+endforeach()
+
+# The CLI end to end: `qg run` with a fixed seed twice (same JSON tokens both times: the
+# sampler is seeded), greedy, one-shot and interactive chat, bad arguments failing; and
+# `qg perplexity` on the committed text (two windows of 64).
+set(_qg_model_sh "M=\${QG_MODEL:-\$HOME/.cache/qgraph/models/SmolLM2-135M-Instruct.Q4_1.gguf}; [ -r \"\$M\" ] || { echo \"SKIPPED: model \$M not found (tools/fetch-model.sh)\"; exit 77; }")
+add_test(NAME llama_cli_run COMMAND sh -c "${_qg_model_sh}; set -e
+  a=$($<TARGET_FILE:qg> run -m \"$M\" -p 'Once upon a time' -n 8 --temp 0.8 --seed 7 --ctx 64 --json)
+  b=$($<TARGET_FILE:qg> run -m \"$M\" -p 'Once upon a time' -n 8 --temp 0.8 --seed 7 --ctx 64 --json)
+  echo \"$a\"
+  [ \"$(echo \"$a\" | sed 's/\"timings\".*//')\" = \"$(echo \"$b\" | sed 's/\"timings\".*//')\" ]
+  echo \"$a\" | grep -q '\"tokens\":\\[[0-9]'
+  $<TARGET_FILE:qg> run -m \"$M\" -p 'The capital of France is' -n 4 --temp 0 --ctx 32
+  $<TARGET_FILE:qg> run -m \"$M\" --chat -p 'Hello!' -n 4 --temp 0 --ctx 128 --json | grep -q '\"tokens\":\\[[0-9]'
+  printf 'Hello!\\nWho are you?\\n' | $<TARGET_FILE:qg> run -m \"$M\" --chat -n 4 --temp 0 --ctx 256
+  if $<TARGET_FILE:qg> run -m \"$M\" -p x --ctx 0 2>/dev/null; then exit 1; fi
+  if $<TARGET_FILE:qg> run -m /nonexistent.gguf -p x 2>/dev/null; then exit 1; fi")
+add_test(NAME llama_cli_perplexity COMMAND sh -c "${_qg_model_sh}; set -e
+  out=$($<TARGET_FILE:qg> perplexity -m \"$M\" -f ${CMAKE_CURRENT_SOURCE_DIR}/data/llama/ppl_text.txt --ctx 64 --chunks 2)
+  echo \"$out\"
+  echo \"$out\" | grep -Eq 'Final estimate: PPL = [0-9]+\\.[0-9]+ \\+/- [0-9]'")
+set_tests_properties(llama_cli_run llama_cli_perplexity PROPERTIES SKIP_RETURN_CODE 77
+                     ENVIRONMENT "${QG_TEST_ENV}" LABELS "llama;cli" TIMEOUT 300)
