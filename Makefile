@@ -5,7 +5,7 @@ BUILD_SAN ?= build-sanitize
 JOBS ?= 2
 CMAKE_FLAGS ?= -DQG_WERROR=ON
 
-.PHONY: all deps build demo test check check-sanitize clean
+.PHONY: all deps build model demo test check check-sanitize clean
 
 all: build
 
@@ -16,16 +16,24 @@ build: deps
 	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
 	cmake --build $(BUILD) -j$(JOBS)
 
+# The demo fetches SmolLM2-135M-Instruct (tools/fetch-model.sh, once) and asks it a question
+# on the CPU backend, formatted with the model's chat template (--chat).
 demo: build
 	./$(BUILD)/bin/simple-graph
+	MODEL=$$(sh tools/fetch-model.sh) && \
+	  ./$(BUILD)/bin/qg run -m "$$MODEL" --chat -p "Why is the sky blue? Answer briefly." -n 48 --backend cpu
 
 # The whole suite: the normal build, then again under AddressSanitizer + UBSan.
 test: check check-sanitize
 
-check: build
+# The llama tests need the demo model; without it (no network) they say SKIPPED.
+model:
+	@sh tools/fetch-model.sh >/dev/null || echo "make: could not fetch the demo model; the llama tests will be SKIPPED"
+
+check: build model
 	ctest --test-dir $(BUILD) --output-on-failure -j$(JOBS)
 
-check-sanitize: deps
+check-sanitize: deps model
 	cmake -S . -B $(BUILD_SAN) $(CMAKE_FLAGS) -DQG_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
 	cmake --build $(BUILD_SAN) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
