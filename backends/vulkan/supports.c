@@ -1,0 +1,225 @@
+/* What the Vulkan kernels accept (supports_op); the same rules as the CPU reference
+ * (backends/cpu/supports.c) restricted to what the kernels implement:
+ *  - readable types: F32, F16, BF16, F8, I8/I16/I32 and every block type (their
+ *    dequantizers are in shaders/vulkan/types.glsl); F64 only for CPY, GET_ROWS and
+ *    SET_ROWS on devices with shaderFloat64 (kernel variant rows_f64); I64 only as ids;
+ *  - writable types: the plain ones above and the block types with a device quantizer
+ *    (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q8_K, IQ4_NL, MXFP4, NVFP4, MXFP8, TQ1_0,
+ *    TQ2_0); Q2_K..Q6_K and IQ4_XS have no device quantizer, so writing them is refused;
+ *  - NORM, RMS_NORM, SOFT_MAX and ROPE write element by element: plain output types;
+ *  - every byte address must fit the kernels' 32-bit offsets, and every tensor one
+ *    binding window (maxStorageBufferRange), except 2-D MUL_MAT weights (split by rows).
+ */
+#include "vk.h"
+
+bool vk_type_readable(qg_type t) {
+    const qg_type_traits *tt = qg_type_get(t);
+    if (!tt) return false;
+    switch (t) {
+    case QG_TYPE_F64:
+    case QG_TYPE_I64:
+        return false;
+    default:
+        return true;
+    }
+}
+
+bool vk_type_writable(qg_type t) {
+    switch (t) {
+    case QG_TYPE_F32: case QG_TYPE_F16: case QG_TYPE_BF16: case QG_TYPE_F8_E4M3: case QG_TYPE_F8_E5M2:
+    case QG_TYPE_I8: case QG_TYPE_I16: case QG_TYPE_I32:
+    case QG_TYPE_Q4_0: case QG_TYPE_Q4_1: case QG_TYPE_Q5_0: case QG_TYPE_Q5_1: case QG_TYPE_Q8_0:
+    case QG_TYPE_Q8_1: case QG_TYPE_IQ4_NL: case QG_TYPE_MXFP4: case QG_TYPE_NVFP4:
+    case QG_TYPE_MXFP8_E4M3: case QG_TYPE_MXFP8_E5M2: case QG_TYPE_Q8_K:
+    case QG_TYPE_TQ1_0: case QG_TYPE_TQ2_0:
+        return true;
+    default:
+        return false;
+    }
+}
+
+const char *vk_weight_name(qg_type t) {
+    switch (t) {
+    case QG_TYPE_F32: return "f32";
+    case QG_TYPE_F16: return "f16";
+    case QG_TYPE_BF16: return "bf16";
+    case QG_TYPE_Q4_0: return "q4_0";
+    case QG_TYPE_Q4_1: return "q4_1";
+    case QG_TYPE_Q5_0: return "q5_0";
+    case QG_TYPE_Q5_1: return "q5_1";
+    case QG_TYPE_Q8_0: return "q8_0";
+    case QG_TYPE_Q2_K: return "q2_k";
+    case QG_TYPE_Q3_K: return "q3_k";
+    case QG_TYPE_Q4_K: return "q4_k";
+    case QG_TYPE_Q5_K: return "q5_k";
+    case QG_TYPE_Q6_K: return "q6_k";
+    case QG_TYPE_IQ4_NL: return "iq4_nl";
+    case QG_TYPE_IQ4_XS: return "iq4_xs";
+    case QG_TYPE_TQ1_0: return "tq1_0";
+    case QG_TYPE_TQ2_0: return "tq2_0";
+    case QG_TYPE_MXFP4: return "mxfp4";
+    case QG_TYPE_NVFP4: return "nvfp4";
+    case QG_TYPE_F8_E4M3: return "f8_e4m3";
+    case QG_TYPE_F8_E5M2: return "f8_e5m2";
+    case QG_TYPE_MXFP8_E4M3: return "mxfp8_e4m3";
+    case QG_TYPE_MXFP8_E5M2: return "mxfp8_e5m2";
+    default: return NULL;
+    }
+}
+
+#define LIMIT 0x7fffffffu
+
+static bool shape_ok(const qg_tensor *t) {
+    int64_t n = 1;
+    for (int i = 0; i < QG_MAX_DIMS; i++) {
+        if (t->ne[i] <= 0 || t->ne[i] > LIMIT || t->nb[i] > LIMIT) return false;
+        n *= t->ne[i];
+        if (n > LIMIT) return false;
+    }
+    return qg_nbytes(t) <= LIMIT;
+}
+
+static bool readable(const qg_tensor *t) {
+    if (!t || !vk_type_readable(t->type) || !shape_ok(t)) return false;
+    const qg_type_traits *tt = qg_type_get(t->type);
+    if (tt->block_size > 1 && (t->nb[0] != tt->type_size || t->ne[0] % tt->block_size != 0)) return false;
+    return true;
+}
+
+static bool writable(const qg_tensor *t) { return readable(t) && vk_type_writable(t->type); }
+
+/* Row movers (CPY, GET_ROWS, SET_ROWS) also read and write F64 on devices with
+ * shaderFloat64 (the rows_f64 kernel variant). */
+static bool f64_ok(const qg_plugin_device *d, const qg_tensor *t) {
+    return t && t->type == QG_TYPE_F64 && d->has_f64 && shape_ok(t);
+}
+static bool rows_readable(const qg_plugin_device *d, const qg_tensor *t) { return readable(t) || f64_ok(d, t); }
+static bool rows_writable(const qg_plugin_device *d, const qg_tensor *t) { return writable(t) || f64_ok(d, t); }
+static bool plain_out(const qg_tensor *t) { return writable(t) && qg_type_get(t->type)->block_size == 1; }
+static bool float_like(const qg_tensor *t) { return !qg_type_get(t->type)->is_integer; }
+
+static bool is_ids(const qg_tensor *t) {
+    if (!t || (t->type != QG_TYPE_I32 && t->type != QG_TYPE_I64) || t->ne[3] != 1) return false;
+    return shape_ok(t);
+}
+
+static bool arith(const qg_tensor *node, const qg_tensor *a) {
+    return readable(a) && writable(node) && float_like(a) && float_like(node) && qg_same_shape(node, a);
+}
+
+static bool supports_binary(const qg_tensor *node) {
+    const qg_tensor *a = node->src[0], *b = node->src[1];
+    if (!arith(node, a) || !readable(b) || !float_like(b)) return false;
+    for (int i = 0; i < QG_MAX_DIMS; i++)
+        if (a->ne[i] % b->ne[i] != 0) return false;
+    return true;
+}
+
+static bool supports_soft_max(const qg_tensor *node) {
+    const qg_tensor *a = node->src[0], *m = node->src[1];
+    if (!arith(node, a) || !plain_out(node)) return false;
+    if (!m) return true;
+    if (!readable(m) || (m->type != QG_TYPE_F32 && m->type != QG_TYPE_F16)) return false;
+    return m->ne[0] == a->ne[0] && m->ne[1] >= a->ne[1] && a->ne[2] % m->ne[2] == 0 && a->ne[3] % m->ne[3] == 0;
+}
+
+static bool supports_rope(const qg_tensor *node) {
+    const qg_tensor *a = node->src[0], *pos = node->src[1];
+    const int n_dims = node->op_params[0], mode = node->op_params[1];
+    if (!arith(node, a) || !plain_out(node) || !is_ids(pos)) return false;
+    if (mode != QG_ROPE_NORMAL && mode != QG_ROPE_NEOX) return false;
+    if (n_dims <= 0 || n_dims % 2 != 0 || n_dims > a->ne[0] || n_dims > 4096) return false;
+    return pos->ne[0] >= a->ne[2];
+}
+
+static bool supports_get_rows(const qg_plugin_device *d, const qg_tensor *node) {
+    const qg_tensor *a = node->src[0], *ids = node->src[1];
+    if (!rows_readable(d, a) || !is_ids(ids) || !rows_writable(d, node)) return false;
+    const qg_type_traits *td = qg_type_get(node->type);
+    if (node->ne[0] % td->block_size != 0) return false;
+    return node->ne[0] == a->ne[0] && node->ne[1] == ids->ne[0] && node->ne[2] % ids->ne[1] == 0 &&
+           node->ne[3] % ids->ne[2] == 0 && node->ne[2] % a->ne[2] == 0 && node->ne[3] % a->ne[3] == 0;
+}
+
+static bool supports_set_rows(const qg_plugin_device *d, const qg_tensor *node) {
+    const qg_tensor *s = node->src[0], *ids = node->src[1];
+    if (!rows_readable(d, s) || !is_ids(ids) || !rows_writable(d, node)) return false;
+    return node->ne[0] == s->ne[0] && ids->ne[0] == s->ne[1] && node->ne[2] == s->ne[2] &&
+           node->ne[3] == s->ne[3] && s->ne[2] % ids->ne[1] == 0 && s->ne[3] % ids->ne[2] == 0;
+}
+
+static bool supports_cpy(const qg_plugin_device *d, const qg_tensor *node) {
+    const qg_tensor *a = node->src[0];
+    if (!rows_readable(d, a) || !rows_writable(d, node) || qg_nelements(a) != qg_nelements(node)) return false;
+    return a->ne[0] == node->ne[0] || qg_type_get(a->type)->block_size == 1;
+}
+
+static bool supports_mul_mat(const qg_tensor *node) {
+    const qg_tensor *w = node->src[0], *x = node->src[1];
+    if (!readable(w) || !readable(x) || !shape_ok(node)) return false;
+    const qg_type_traits *tw = qg_type_get(w->type);
+    if (!tw->vec_dot || !vk_weight_name(w->type) || w->nb[0] != tw->type_size) return false;
+    const qg_type_traits *tv = qg_type_get(tw->vec_dot_type);
+    if (!tv || w->ne[0] % tv->block_size != 0) return false;
+    if (x->type != QG_TYPE_F32 || node->type != QG_TYPE_F32 || node->nb[0] != sizeof(float)) return false;
+    if (x->ne[0] != w->ne[0] || x->ne[2] % w->ne[2] != 0 || x->ne[3] % w->ne[3] != 0) return false;
+    return node->ne[0] == w->ne[1] && node->ne[1] == x->ne[1] && node->ne[2] == x->ne[2] &&
+           node->ne[3] == x->ne[3];
+}
+
+/* Whether t fits one binding window (maxStorageBufferRange). MUL_MAT weights of one
+ * plane may be larger: they are split by rows (ops.c), so one row must fit. */
+static bool fits(const qg_plugin_device *d, const qg_tensor *node, int s) {
+    const qg_tensor *t = s < 0 ? node : node->src[s];
+    if (!t) return true;
+    if (qg_nbytes(t) + d->min_align <= d->max_range) return true;
+    return node->op == QG_OP_MUL_MAT && s == 0 && t->ne[2] == 1 && t->ne[3] == 1 &&
+           t->nb[1] >= qg_row_size(t->type, t->ne[0]) && t->nb[1] + d->min_align <= d->max_range;
+}
+
+static bool supports_op(qg_plugin_device *d, const qg_tensor *node);
+
+bool vk_supports(qg_plugin_device *d, const qg_tensor *node) {
+    if (!supports_op(d, node)) return false;
+    if (node->op == QG_OP_NONE || qg_op_is_view(node->op)) return true;
+    for (int s = -1; s < QG_MAX_SRC; s++)
+        if (!fits(d, node, s)) return false;
+    return true;
+}
+
+static bool supports_op(qg_plugin_device *d, const qg_tensor *node) {
+    if (!node || !qg_type_get(node->type) || (unsigned)node->op >= QG_OP_COUNT) return false;
+    switch (node->op) {
+    case QG_OP_NONE:
+    case QG_OP_VIEW:
+    case QG_OP_RESHAPE:
+    case QG_OP_PERMUTE:
+    case QG_OP_TRANSPOSE:
+        return true;
+    case QG_OP_ADD:
+    case QG_OP_MUL:
+        return supports_binary(node);
+    case QG_OP_SCALE:
+    case QG_OP_SILU:
+    case QG_OP_GELU:
+        return arith(node, node->src[0]);
+    case QG_OP_RMS_NORM:
+    case QG_OP_NORM:
+        return arith(node, node->src[0]) && plain_out(node);
+    case QG_OP_SOFT_MAX:
+        return supports_soft_max(node);
+    case QG_OP_ROPE:
+        return supports_rope(node);
+    case QG_OP_GET_ROWS:
+        return supports_get_rows(d, node);
+    case QG_OP_SET_ROWS:
+        return supports_set_rows(d, node);
+    case QG_OP_CPY:
+        return supports_cpy(d, node);
+    case QG_OP_MUL_MAT:
+        return supports_mul_mat(node);
+    case QG_OP_COUNT:
+        break;
+    }
+    return false;
+}
