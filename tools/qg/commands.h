@@ -4,5 +4,11 @@
 #define QG_TOOL_COMMANDS_H
 
 int cmd_devices(int argc, char **argv);
+int cmd_conform(int argc, char **argv);
+int cmd_info(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_perplexity(int argc, char **argv);
 
 #endif

@@ -14,11 +14,12 @@ typedef struct command {
 } command;
 
 static const command commands[] = {
-    {"info", NULL, "describe a GGUF or safetensors file (tensors, types, metadata)"},
-    {"quantize", NULL, "convert a model file to another tensor type"},
-    {"run", NULL, "run a model on a device"},
-    {"bench", NULL, "measure op and model throughput per device"},
-    {"conform", NULL, "check a backend plugin against the reference device"},
+    {"info", cmd_info, "describe a GGUF or safetensors file (tensors, types, metadata)"},
+    {"quantize", cmd_quantize, "convert a model file to another tensor type"},
+    {"run", cmd_run, "generate text with a llama-architecture model (-m MODEL -p PROMPT | --chat)"},
+    {"perplexity", cmd_perplexity, "perplexity of a llama-architecture model on a text file (-m MODEL -f TEXT)"},
+    {"bench", cmd_bench, "measure mul_mat throughput and memory bandwidth (matmul|memory)"},
+    {"conform", cmd_conform, "check a backend plugin against the reference device"},
     {"devices", cmd_devices, "list plugins and devices ([--json] [--plugin PATH])"},
 };
 
