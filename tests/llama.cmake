@@ -30,7 +30,9 @@ if(TARGET qg-opencl)
   string(APPEND _qg_llama_devices ",opencl0")
 endif()
 if(TEST test_llama_ref)
-  set_tests_properties(test_llama_ref PROPERTIES ENVIRONMENT "${QG_TEST_ENV};QG_LLAMA_DEVICES=${_qg_llama_devices}")
+  # With cold PoCL/Mesa shader caches the GPU-API devices take minutes to compile kernels.
+  set_tests_properties(test_llama_ref PROPERTIES ENVIRONMENT "${QG_TEST_ENV};QG_LLAMA_DEVICES=${_qg_llama_devices}"
+                       TIMEOUT 1500)
 endif()
 # Under AddressSanitizer the resident set includes shadow memory (the memory bound means
 # nothing there) and the reference comparison runs for many minutes: both stay out of

@@ -4,11 +4,13 @@
 set -e
 # build and unit tests; clang + its runtime for the libFuzzer targets; the OpenCL ICD loader
 # with PoCL and the Vulkan loader, shader compiler and lavapipe, so both GPU-API backends
-# are built and tested on the CPU.
+# are built and tested on the CPU; an aarch64 cross compiler and qemu-user for the NEON
+# kernels' correctness test.
 pkgs="cmake make gcc pkg-config libcmocka-dev libjansson-dev python3 python3-pip
   clang libclang-rt-14-dev
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd
-  libvulkan-dev glslang-tools mesa-vulkan-drivers"
+  libvulkan-dev glslang-tools mesa-vulkan-drivers
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
 missing=""
 for p in $pkgs; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

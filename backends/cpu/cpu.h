@@ -12,6 +12,7 @@
 #define QG_CPU_H
 
 #include "qg/plugin.h"
+#include "simd.h"
 #include "threadpool.h"
 
 #define CPU_ALIGN 64
@@ -110,5 +111,16 @@ qg_status cpu_ref_get_rows(const cpu_params *p, qg_tensor *node);
 qg_status cpu_ref_set_rows(const cpu_params *p, qg_tensor *node);
 qg_status cpu_ref_cpy(const cpu_params *p, qg_tensor *node);
 qg_status cpu_ref_mul_mat(const cpu_params *p, qg_tensor *node);
+
+/* Kernels of the fast device with SIMD row math (ops_fast.c); need cpu_simd_best(). */
+qg_status cpu_fast_silu(const cpu_params *p, qg_tensor *node);
+qg_status cpu_fast_gelu(const cpu_params *p, qg_tensor *node);
+qg_status cpu_fast_rms_norm(const cpu_params *p, qg_tensor *node);
+qg_status cpu_fast_soft_max(const cpu_params *p, qg_tensor *node);
+
+/* MUL_MAT with the given dot product (weight type against its partner type) and partner
+ * quantizer: the reference passes the type table's, the fast table SIMD ones. */
+qg_status cpu_mul_mat_run(const cpu_params *p, qg_tensor *node, qg_vec_dot_fn vec_dot, cpu_dot4_fn vec_dot4,
+                          qg_from_float_fn from_float);
 
 #endif

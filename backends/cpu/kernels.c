@@ -1,26 +1,73 @@
 /* The CPU backend's kernel tables, one per device: "cpu-ref" always uses the scalar
- * reference table; "cpu" uses the best table for this processor, which today is the
- * same scalar table (SIMD tables will be chosen here from the detected features).
+ * reference table; "cpu" uses the best table for this processor. The SIMD table differs
+ * from the reference in MUL_MAT (the same loop, ops_mul_mat.c, with the SIMD dot products
+ * and activation quantizers of simd.h per weight type, falling back to the scalar ones
+ * for types without a SIMD version) and in SILU, GELU, RMS_NORM and SOFT_MAX (SIMD row
+ * math, ops_fast.c).
  */
 #include "cpu.h"
+#include "simd.h"
+
+/* The ops both tables take from the reference kernels. */
+#define COMMON_OPS                               \
+    [QG_OP_ADD] = cpu_ref_add,                   \
+    [QG_OP_MUL] = cpu_ref_mul,                   \
+    [QG_OP_SCALE] = cpu_ref_scale,               \
+    [QG_OP_GET_ROWS] = cpu_ref_get_rows,         \
+    [QG_OP_NORM] = cpu_ref_norm,                 \
+    [QG_OP_ROPE] = cpu_ref_rope,                 \
+    [QG_OP_CPY] = cpu_ref_cpy,                   \
+    [QG_OP_SET_ROWS] = cpu_ref_set_rows
 
 const cpu_kernels cpu_kernels_ref = {
     .name = "scalar",
     .op = {
-        [QG_OP_ADD] = cpu_ref_add,
-        [QG_OP_MUL] = cpu_ref_mul,
-        [QG_OP_SCALE] = cpu_ref_scale,
+        COMMON_OPS,
         [QG_OP_MUL_MAT] = cpu_ref_mul_mat,
-        [QG_OP_GET_ROWS] = cpu_ref_get_rows,
         [QG_OP_RMS_NORM] = cpu_ref_rms_norm,
-        [QG_OP_NORM] = cpu_ref_norm,
         [QG_OP_SOFT_MAX] = cpu_ref_soft_max,
-        [QG_OP_ROPE] = cpu_ref_rope,
         [QG_OP_SILU] = cpu_ref_silu,
         [QG_OP_GELU] = cpu_ref_gelu,
-        [QG_OP_CPY] = cpu_ref_cpy,
-        [QG_OP_SET_ROWS] = cpu_ref_set_rows,
     },
 };
 
-const cpu_kernels *cpu_kernels_best(void) { return &cpu_kernels_ref; }
+static qg_status simd_mul_mat(const cpu_params *p, qg_tensor *node) {
+    const qg_type_traits *tw = qg_type_get(node->src[0]->type);
+    const cpu_simd_fns *s = cpu_simd_best();
+    qg_vec_dot_fn dot = s ? s->vec_dot(tw->type) : NULL;
+    cpu_dot4_fn dot4 = s && dot && s->vec_dot4 ? s->vec_dot4(tw->type) : NULL;
+    qg_from_float_fn quant = s ? s->from_float(tw->vec_dot_type) : NULL;
+    return cpu_mul_mat_run(p, node, dot ? dot : tw->vec_dot, dot4,
+                           quant ? quant : qg_type_get(tw->vec_dot_type)->from_float);
+}
+
+static const cpu_kernels cpu_kernels_avx2 = {
+    .name = "avx2",
+    .op = {
+        COMMON_OPS,
+        [QG_OP_MUL_MAT] = simd_mul_mat,
+        [QG_OP_RMS_NORM] = cpu_fast_rms_norm,
+        [QG_OP_SOFT_MAX] = cpu_fast_soft_max,
+        [QG_OP_SILU] = cpu_fast_silu,
+        [QG_OP_GELU] = cpu_fast_gelu,
+    },
+};
+
+/* Tables whose SIMD set has only the MUL_MAT pieces (NEON). */
+static const cpu_kernels cpu_kernels_simd_mm = {
+    .name = "neon",
+    .op = {
+        COMMON_OPS,
+        [QG_OP_MUL_MAT] = simd_mul_mat,
+        [QG_OP_RMS_NORM] = cpu_ref_rms_norm,
+        [QG_OP_SOFT_MAX] = cpu_ref_soft_max,
+        [QG_OP_SILU] = cpu_ref_silu,
+        [QG_OP_GELU] = cpu_ref_gelu,
+    },
+};
+
+const cpu_kernels *cpu_kernels_best(void) {
+    const cpu_simd_fns *s = cpu_simd_best();
+    if (!s) return &cpu_kernels_ref;
+    return s->silu_row ? &cpu_kernels_avx2 : &cpu_kernels_simd_mm;
+}
