@@ -71,8 +71,9 @@ if(PKG_CONFIG)
   string(STRIP "${step_output}" pcflags)
   separate_arguments(pcflags UNIX_COMMAND "${pcflags}")
   get_filename_component(libdir ${pcdir} DIRECTORY)
+  separate_arguments(sanflags UNIX_COMMAND "${flags}")
   step("compile simple-graph with pkg-config" ${C_COMPILER} -std=c11 ${SOURCE_DIR}/examples/simple-graph/main.c
-       -o ${WORK_DIR}/simple-graph-pc ${pcflags} -lm -Wl,-rpath,${libdir} ${flags})
+       -o ${WORK_DIR}/simple-graph-pc ${pcflags} -lm -Wl,-rpath,${libdir} ${sanflags})
   step("run the pkg-config build" ${CMAKE_COMMAND} -E env QG_PLUGIN_PATH=${plugin_dir} QG_PLUGIN_PATH_ONLY=1
        ${WORK_DIR}/simple-graph-pc cpu)
 endif()
