@@ -148,6 +148,9 @@ static bool supports(qg_sched *s, int b, const qg_tensor *node) {
 /* Pick the backend of a node: the owner's backend for nodes writing into existing
  * storage, else the first backend that supports it. */
 static qg_status choose_backend(qg_sched *s, qg_tensor *node, int *out) {
+    if (!qg_node_well_formed(node))
+        return qg_set_error(QG_ERR_SHAPE, "node '%s' (%s) does not satisfy its op's shape contract", node->name,
+                            qg_op_name(node->op));
     if (s->n_be == 0) { /* planning only */
         *out = 0;
         return QG_OK;

@@ -11,6 +11,7 @@
  *    binding window (maxStorageBufferRange), except 2-D MUL_MAT weights (split by rows).
  */
 #include "vk.h"
+#include "qg/graph.h"
 
 bool vk_type_readable(qg_type t) {
     const qg_type_traits *tt = qg_type_get(t);
@@ -98,73 +99,37 @@ static bool rows_writable(const qg_plugin_device *d, const qg_tensor *t) { retur
 static bool plain_out(const qg_tensor *t) { return writable(t) && qg_type_get(t->type)->block_size == 1; }
 static bool float_like(const qg_tensor *t) { return !qg_type_get(t->type)->is_integer; }
 
-static bool is_ids(const qg_tensor *t) {
-    if (!t || (t->type != QG_TYPE_I32 && t->type != QG_TYPE_I64) || t->ne[3] != 1) return false;
-    return shape_ok(t);
-}
-
+/* Shapes are checked once by qg_node_well_formed; what remains here is types, the
+ * 32-bit addressing limits (shape_ok) and what the kernel variants cover. */
 static bool arith(const qg_tensor *node, const qg_tensor *a) {
-    return readable(a) && writable(node) && float_like(a) && float_like(node) && qg_same_shape(node, a);
+    return readable(a) && writable(node) && float_like(a) && float_like(node);
 }
 
 static bool supports_binary(const qg_tensor *node) {
-    const qg_tensor *a = node->src[0], *b = node->src[1];
-    if (!arith(node, a) || !readable(b) || !float_like(b)) return false;
-    for (int i = 0; i < QG_MAX_DIMS; i++)
-        if (a->ne[i] % b->ne[i] != 0) return false;
-    return true;
+    const qg_tensor *b = node->src[1];
+    return arith(node, node->src[0]) && readable(b) && float_like(b);
 }
 
 static bool supports_soft_max(const qg_tensor *node) {
-    const qg_tensor *a = node->src[0], *m = node->src[1];
-    if (!arith(node, a) || !plain_out(node)) return false;
-    if (!m) return true;
-    if (!readable(m) || (m->type != QG_TYPE_F32 && m->type != QG_TYPE_F16)) return false;
-    return m->ne[0] == a->ne[0] && m->ne[1] >= a->ne[1] && a->ne[2] % m->ne[2] == 0 && a->ne[3] % m->ne[3] == 0;
+    const qg_tensor *m = node->src[1];
+    return arith(node, node->src[0]) && plain_out(node) && (!m || readable(m));
 }
 
 static bool supports_rope(const qg_tensor *node) {
-    const qg_tensor *a = node->src[0], *pos = node->src[1];
-    const int n_dims = node->op_params[0], mode = node->op_params[1];
-    if (!arith(node, a) || !plain_out(node) || !is_ids(pos)) return false;
-    if (mode != QG_ROPE_NORMAL && mode != QG_ROPE_NEOX) return false;
-    if (n_dims <= 0 || n_dims % 2 != 0 || n_dims > a->ne[0] || n_dims > 4096) return false;
-    return pos->ne[0] >= a->ne[2];
+    /* ids need the 32-bit limits too; the kernels handle at most 4096 rotated dims */
+    return arith(node, node->src[0]) && plain_out(node) && shape_ok(node->src[1]) && node->op_params[0] <= 4096;
 }
 
-static bool supports_get_rows(const qg_plugin_device *d, const qg_tensor *node) {
-    const qg_tensor *a = node->src[0], *ids = node->src[1];
-    if (!rows_readable(d, a) || !is_ids(ids) || !rows_writable(d, node)) return false;
-    const qg_type_traits *td = qg_type_get(node->type);
-    if (node->ne[0] % td->block_size != 0) return false;
-    return node->ne[0] == a->ne[0] && node->ne[1] == ids->ne[0] && node->ne[2] % ids->ne[1] == 0 &&
-           node->ne[3] % ids->ne[2] == 0 && node->ne[2] % a->ne[2] == 0 && node->ne[3] % a->ne[3] == 0;
-}
-
-static bool supports_set_rows(const qg_plugin_device *d, const qg_tensor *node) {
-    const qg_tensor *s = node->src[0], *ids = node->src[1];
-    if (!rows_readable(d, s) || !is_ids(ids) || !rows_writable(d, node)) return false;
-    return node->ne[0] == s->ne[0] && ids->ne[0] == s->ne[1] && node->ne[2] == s->ne[2] &&
-           node->ne[3] == s->ne[3] && s->ne[2] % ids->ne[1] == 0 && s->ne[3] % ids->ne[2] == 0;
-}
-
-static bool supports_cpy(const qg_plugin_device *d, const qg_tensor *node) {
+static bool supports_rows(const qg_plugin_device *d, const qg_tensor *node) {
     const qg_tensor *a = node->src[0];
-    if (!rows_readable(d, a) || !rows_writable(d, node) || qg_nelements(a) != qg_nelements(node)) return false;
-    return a->ne[0] == node->ne[0] || qg_type_get(a->type)->block_size == 1;
+    if (!rows_readable(d, a) || !rows_writable(d, node)) return false;
+    if (node->op == QG_OP_CPY) return true;
+    return shape_ok(node->src[1]); /* the ids */
 }
 
 static bool supports_mul_mat(const qg_tensor *node) {
     const qg_tensor *w = node->src[0], *x = node->src[1];
-    if (!readable(w) || !readable(x) || !shape_ok(node)) return false;
-    const qg_type_traits *tw = qg_type_get(w->type);
-    if (!tw->vec_dot || !vk_weight_name(w->type) || w->nb[0] != tw->type_size) return false;
-    const qg_type_traits *tv = qg_type_get(tw->vec_dot_type);
-    if (!tv || w->ne[0] % tv->block_size != 0) return false;
-    if (x->type != QG_TYPE_F32 || node->type != QG_TYPE_F32 || node->nb[0] != sizeof(float)) return false;
-    if (x->ne[0] != w->ne[0] || x->ne[2] % w->ne[2] != 0 || x->ne[3] % w->ne[3] != 0) return false;
-    return node->ne[0] == w->ne[1] && node->ne[1] == x->ne[1] && node->ne[2] == x->ne[2] &&
-           node->ne[3] == x->ne[3];
+    return readable(w) && readable(x) && shape_ok(node) && vk_weight_name(w->type);
 }
 
 /* Whether t fits one binding window (maxStorageBufferRange). MUL_MAT weights of one
@@ -188,7 +153,7 @@ bool vk_supports(qg_plugin_device *d, const qg_tensor *node) {
 }
 
 static bool supports_op(qg_plugin_device *d, const qg_tensor *node) {
-    if (!node || !qg_type_get(node->type) || (unsigned)node->op >= QG_OP_COUNT) return false;
+    if (!qg_node_well_formed(node)) return false;
     switch (node->op) {
     case QG_OP_NONE:
     case QG_OP_VIEW:
@@ -211,11 +176,9 @@ static bool supports_op(qg_plugin_device *d, const qg_tensor *node) {
     case QG_OP_ROPE:
         return supports_rope(node);
     case QG_OP_GET_ROWS:
-        return supports_get_rows(d, node);
     case QG_OP_SET_ROWS:
-        return supports_set_rows(d, node);
     case QG_OP_CPY:
-        return supports_cpy(d, node);
+        return supports_rows(d, node);
     case QG_OP_MUL_MAT:
         return supports_mul_mat(node);
     case QG_OP_COUNT:

@@ -82,6 +82,12 @@ QG_API qg_tensor *qg_permute(qg_context *ctx, qg_tensor *a, int axis0, int axis1
 /* Swap dims 0 and 1. */
 QG_API qg_tensor *qg_transpose(qg_context *ctx, qg_tensor *a);
 
+/* Whether a node's shapes and op parameters satisfy its op's contract (what the builders
+ * above guarantee): every dimension positive, packed rows for block types, broadcast and
+ * index rules, mul_mat's F32 activations and output. Types beyond that are the backend's
+ * business: a backend's supports_op calls this, then checks what its kernels handle. */
+QG_API bool qg_node_well_formed(const qg_tensor *node);
+
 /* A graph: the nodes needed to compute its outputs, in an order where every node comes
  * after its sources. Leafs (op NONE) are listed separately. */
 typedef struct qg_graph qg_graph;
