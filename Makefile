@@ -40,7 +40,7 @@ check: build model
 # use_sigaltstack=0: LLVM inside PoCL replaces a thread's alternate signal stack, and ASan
 # then aborts at that thread's exit trying to unmap the stack it no longer owns.
 check-sanitize: deps model
-	cmake -S . -B $(BUILD_SAN) $(CMAKE_FLAGS) -DQG_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug
+	cmake -S . -B $(BUILD_SAN) $(CMAKE_FLAGS) -DQG_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DQG_CUDA=OFF
 	cmake --build $(BUILD_SAN) -j$(JOBS)
 	ASAN_OPTIONS=detect_leaks=1:use_sigaltstack=0 UBSAN_OPTIONS=print_stacktrace=1 \
 	  ctest --test-dir $(BUILD_SAN) --output-on-failure -j$(JOBS) -LE "$(SAN_EXCLUDE)"

@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <stdint.h>
+
 #include "core/context.h"
 
 static qg_tensor *view_of(qg_context *ctx, qg_op op, qg_tensor *a, const int64_t *ne, const size_t *nb,
@@ -70,6 +72,8 @@ qg_tensor *qg_reshape(qg_context *ctx, qg_tensor *a, int n_dims, const int64_t *
     for (int i = 0; i < n_dims; i++) {
         if (ne[i] < 0) return qg_ctx_fail(ctx, QG_ERR_SHAPE, "RESHAPE: ne[%d] is negative", i);
         dims[i] = ne[i];
+        if (ne[i] && n > INT64_MAX / ne[i])
+            return qg_ctx_fail(ctx, QG_ERR_SHAPE, "RESHAPE: element count of the new shape overflows");
         n *= ne[i];
     }
     if (n != qg_nelements(a))

@@ -1,7 +1,8 @@
 /* Replays every file in tests/fuzz/regressions (inputs that once crashed or misbehaved
  * under the fuzzers) and in the seed corpus through both the GGUF and the safetensors
- * reader, reading back everything they hand out. Seeds must open with their own reader.
- * The directories must be readable even when they hold no inputs. */
+ * reader, reading back everything they hand out, and through the graph-builder program
+ * of the fuzz_graph target (which traps on a malformed node). Seeds must open with their
+ * own reader. The directories must be readable even when they hold no inputs. */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "testutil.h"
 #include "fuzz/fuzz_touch.h"
+#include "fuzz/graph_program.h"
 
 static char g_fuzz_dir[1024];
 
@@ -50,6 +52,7 @@ static int replay_dir(const char *sub, int *n_gguf, int *n_st) {
         unsigned char *img = slurp(path, &size);
         assert_non_null(img);
         int g = qgf_touch_gguf(img, size), s = qgf_touch_st(img, size);
+        qgf_graph_program(img, size);
         print_message("%s/%s (%zu bytes): gguf %s, safetensors %s\n", sub, de->d_name, size,
                       g ? "opened" : "rejected", s ? "opened" : "rejected");
         *n_gguf += g;
@@ -80,6 +83,8 @@ static void test_seeds(void **state) {
     assert_true(n >= 2);
     assert_int_equal(s, n);
     assert_int_equal(g, 0);
+    n = replay_dir("corpus/graph", &g, &s);
+    assert_true(n >= 2);
 }
 
 int main(void) {

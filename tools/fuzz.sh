@@ -5,13 +5,13 @@
 # touched); crashes to build-fuzz/crash-<target>/. Prints libFuzzer's final stats line per
 # target and exits non-zero when a target crashed.
 #
-#   tools/fuzz.sh [SECONDS] [TARGET...]     TARGET: gguf, safetensors (default both)
+#   tools/fuzz.sh [SECONDS] [TARGET...]     TARGET: gguf, safetensors, graph, tokenizer (default all)
 set -euo pipefail
 
 secs=${1:-60}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -eq 0 ] && targets=(gguf safetensors)
+[ ${#targets[@]} -eq 0 ] && targets=(gguf safetensors graph tokenizer)
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${QG_FUZZ_BUILD:-$root/build-fuzz}
 jobs=${QG_FUZZ_JOBS:-2}
