@@ -10,7 +10,7 @@ pkgs="cmake make gcc pkg-config libcmocka-dev libjansson-dev python3 python3-pip
   clang libclang-rt-14-dev
   ocl-icd-opencl-dev opencl-c-headers pocl-opencl-icd
   libvulkan-dev glslang-tools mesa-vulkan-drivers
-  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user"
+  gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user valgrind"
 missing=""
 for p in $pkgs; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"

@@ -7,6 +7,9 @@
  * -> softmax with 1/sqrt(head_dim) scaling and a causal mask -> V * P -> output
  * projection and residual; then RMSNorm -> SwiGLU FFN (silu(gate) * up -> down) and
  * residual. Finally RMSNorm and the output head (separate or tied to the embedding).
+ * qgl_kv_move (the context shift) is a second, small graph over the same caches:
+ * get_rows -> rope by the position delta -> set_rows for keys, get_rows -> set_rows for
+ * the transposed values.
  */
 #include "llama_graph.h"
 
@@ -196,5 +199,65 @@ qg_status qgl_batch_set_inputs(const qgl_batch_graph *b, const qgl_model *m, con
     if (st == QG_OK) st = qg_tensor_set(b->mask, mask, 0, n_mask * sizeof *mask);
     free(ids);
     free(mask);
+    return st;
+}
+
+qg_status qgl_kv_move(const qgl_model *m, const qgl_kv *kv, qg_sched *sched, int dst, int src, int n) {
+    const qgl_hparams *hp = &m->hp;
+    if (n < 1 || dst < 0 || dst >= src || (int64_t)src + n > kv->n_ctx)
+        return qg_set_error(QG_ERR_INVALID_ARG, "KV move of %d positions from %d to %d does not fit the context of %lld",
+                            n, src, dst, (long long)kv->n_ctx);
+    const int64_t hd = hp->head_dim, n_embd_kv = hd * hp->n_head_kv, n_ctx = kv->n_ctx;
+    const size_t esz = qg_row_size(kv->type, 1);
+    qg_context *c;
+    qg_graph *g = NULL;
+    qg_status st = qg_context_new(&c);
+    if (st != QG_OK) return st;
+    qg_tensor *from = qg_set_name(qg_new_tensor_1d(c, QG_TYPE_I32, n), "shift_from");
+    qg_tensor *to = qg_set_name(qg_new_tensor_1d(c, QG_TYPE_I32, n), "shift_to");
+    qg_tensor *delta = qg_set_name(qg_new_tensor_1d(c, QG_TYPE_I32, n), "shift_delta");
+    qg_tensor *vfrom = qg_set_name(qg_new_tensor_2d(c, QG_TYPE_I32, n, n_embd_kv), "shift_v_from");
+    qg_tensor *vto = qg_set_name(qg_new_tensor_2d(c, QG_TYPE_I32, n, n_embd_kv), "shift_v_to");
+    qg_tensor *in[] = {from, to, delta, vfrom, vto};
+    for (int i = 0; i < 5; i++) qg_set_input(in[i]);
+    st = qg_graph_new(&g);
+    for (int il = 0; il < hp->n_layer && st == QG_OK; il++) {
+        /* Keys: gather the rows (as F32), rotate by the position delta, write them back. */
+        qg_tensor *k = qg_reshape_3d(c, qg_get_rows(c, kv->k[il], from), hd, hp->n_head_kv, n);
+        k = qg_rope(c, k, delta, (int)hp->n_rot, QG_ROPE_NORMAL, hp->rope_base, hp->rope_scale);
+        qg_tensor *kw = qg_set_rows(c, kv->k[il], qg_reshape_2d(c, k, n_embd_kv, n), to);
+        /* Values are stored transposed: one element per (position, channel) row. */
+        qg_tensor *vcol = qg_view_3d(c, kv->v[il], 1, n_ctx, n_embd_kv, esz, esz * (size_t)n_ctx, 0);
+        qg_tensor *vw = qg_set_rows(c, vcol, qg_get_rows(c, vcol, vfrom), vto);
+        if (!kw || !vw) break;
+        if ((st = qg_graph_add(g, kw)) == QG_OK) st = qg_graph_add(g, vw);
+    }
+    if (st == QG_OK && (st = qg_context_status(c)) != QG_OK)
+        st = qg_set_error(st, "building the KV shift graph: %s", qg_context_error(c));
+    int32_t *ids = NULL;
+    if (st == QG_OK && (st = qg_sched_alloc(sched, g)) == QG_OK) {
+        const size_t nv = (size_t)n * (size_t)n_embd_kv;
+        ids = malloc(2 * nv * sizeof *ids);
+        if (!ids) st = qg_set_error(QG_ERR_NO_MEMORY, "KV shift: out of memory");
+    }
+    if (st == QG_OK) {
+        const size_t nv = (size_t)n * (size_t)n_embd_kv;
+        int32_t *idv = ids + nv;
+        for (int i = 0; i < n; i++) ids[i] = src + i;
+        st = qg_tensor_set(from, ids, 0, (size_t)n * sizeof *ids);
+        for (int64_t r = 0; r < n_embd_kv; r++)
+            for (int i = 0; i < n; i++) idv[(size_t)r * (size_t)n + (size_t)i] = src + i;
+        if (st == QG_OK) st = qg_tensor_set(vfrom, idv, 0, nv * sizeof *ids);
+        for (size_t i = 0; i < nv; i++) idv[i] += dst - src;
+        if (st == QG_OK) st = qg_tensor_set(vto, idv, 0, nv * sizeof *ids);
+        for (int i = 0; i < n; i++) ids[i] = dst + i;
+        if (st == QG_OK) st = qg_tensor_set(to, ids, 0, (size_t)n * sizeof *ids);
+        for (int i = 0; i < n; i++) ids[i] = dst - src;
+        if (st == QG_OK) st = qg_tensor_set(delta, ids, 0, (size_t)n * sizeof *ids);
+    }
+    if (st == QG_OK) st = qg_sched_compute(sched, g);
+    free(ids);
+    qg_graph_free(g);
+    qg_context_free(c);
     return st;
 }

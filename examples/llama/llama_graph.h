@@ -4,7 +4,8 @@
  * and the V cache is stored transposed, [n_ctx, head_dim * n_head_kv] (one row per
  * channel), so that both attention products read packed rows of the cache as the
  * "weight" operand of mul_mat. A batch graph writes the new keys and values at their
- * positions with set_rows and attends over positions [0, n_past + n_tokens).
+ * positions with set_rows and attends over positions [0, n_past + n_tokens). A context
+ * shift (qgl_kv_move) moves cached rows down and re-rotates their keys.
  */
 #ifndef QGL_LLAMA_GRAPH_H
 #define QGL_LLAMA_GRAPH_H
@@ -41,5 +42,11 @@ qg_status qgl_build_batch(const qgl_model *m, const qgl_kv *kv, int n_tokens, in
 void qgl_batch_free(qgl_batch_graph *b);
 /* Fill tokens, positions, V-cache ids and the causal mask (after qg_sched_alloc). */
 qg_status qgl_batch_set_inputs(const qgl_batch_graph *b, const qgl_model *m, const int32_t *tokens);
+
+/* Context shift: move the cached positions [src, src + n) of every layer down to
+ * [dst, dst + n) (dst < src) and rotate their keys by dst - src positions with RoPE, so
+ * the cache holds what evaluating those tokens at their new positions would have
+ * written (RoPE rotations compose). Runs one graph on sched. */
+qg_status qgl_kv_move(const qgl_model *m, const qgl_kv *kv, qg_sched *sched, int dst, int src, int n);
 
 #endif
