@@ -42,6 +42,20 @@ typedef struct bench_memory_result {
 /* Read bandwidth: n_threads sum disjoint slices of a size-byte array; best of passes. */
 qg_status bench_memory(uint64_t size, int n_threads, int passes, bench_memory_result *r);
 
+typedef struct bench_memory_device_result {
+    double gbps_rw_best;   /* (bytes read + bytes written) / s, best pass */
+    double gbps_rw_mean;
+    double gbps_read_best; /* bytes read / s, best pass */
+    size_t bytes;          /* size of one copy */
+    int passes, copies;    /* copies per pass */
+    char device[128];      /* the device's description */
+} bench_memory_device_result;
+
+/* Device bandwidth: `copies` buffer-to-buffer copies of size bytes on the backend per
+ * pass (after a warm-up), best of passes. */
+qg_status bench_memory_device(const char *backend, uint64_t size, int passes, int copies,
+                              bench_memory_device_result *r);
+
 /* Monotonic time in seconds. */
 double bench_now(void);
 

@@ -18,13 +18,16 @@ static void usage(FILE *f) {
             "usage: qg bench matmul [--backend NAME] [--type T] [-m M] [-k K] [-n N] [--threads N]\n"
             "                       [--reps R] [--warmup W] [--weights-count C] [--seed S] [--json]\n"
             "       qg bench memory [--size BYTES[K|M|G]] [--threads N] [--passes P] [--json]\n"
+            "       qg bench memory --backend DEV [--size BYTES] [--passes P] [--copies C] [--json]\n"
             "\n"
             "matmul: w [k, m] of type T (random values quantized with T's from_float) times\n"
             "  x F32 [k, n] through the scheduler on one device; prints the time per run and\n"
             "  2mnk/t (GFLOP/s) and weight bytes/t (GB/s). --weights-count C cycles through C\n"
             "  distinct weight matrices (to exceed the caches). Defaults: cpu q4_0 m=4096\n"
             "  k=4096 n=1, 10 reps after 2 warm-up runs.\n"
-            "memory: read bandwidth of N threads summing a BYTES array (default 1G), best of P.\n");
+            "memory: read bandwidth of N threads summing a BYTES array (default 1G), best of P.\n"
+            "  With --backend: C device-to-device copies of BYTES per pass on that device;\n"
+            "  GB/s counts bytes read + bytes written (also printed: bytes read only).\n");
 }
 
 static bool parse_i64(const char *s, int64_t lo, int64_t hi, int64_t *out) {
@@ -136,11 +139,31 @@ static int bench_matmul_cmd(int argc, char **argv) {
     return 0;
 }
 
+static int bench_memory_device_cmd(const char *backend, uint64_t size, int passes, int copies, bool json) {
+    bench_memory_device_result r;
+    qg_status st = bench_memory_device(backend, size, passes, copies, &r);
+    if (st != QG_OK) {
+        fprintf(stderr, "qg bench memory: %s: %s\n", qg_status_name(st), qg_last_error());
+        return 1;
+    }
+    if (json)
+        printf("{\"backend\": \"%s\", \"size\": %zu, \"passes\": %d, \"copies\": %d, \"convention\": "
+               "\"read+write\", \"gbps\": %.3f, \"gbps_mean\": %.3f, \"gbps_read\": %.3f}\n",
+               backend, r.bytes, r.passes, r.copies, r.gbps_rw_best, r.gbps_rw_mean, r.gbps_read_best);
+    else
+        printf("memory copy on %s (%s): %.2f GB/s best, %.2f GB/s mean (bytes read + written); %.2f GB/s read only "
+               "(%zu bytes, %d passes of %d copies)\n",
+               backend, r.device, r.gbps_rw_best, r.gbps_rw_mean, r.gbps_read_best, r.bytes, r.passes, r.copies);
+    return 0;
+}
+
 static int bench_memory_cmd(int argc, char **argv) {
     uint64_t size = (uint64_t)1 << 30;
     long cores = sysconf(_SC_NPROCESSORS_ONLN);
     int threads = cores > 0 ? (int)(cores > 256 ? 256 : cores) : 1, passes = 5;
     bool json = false;
+    const char *backend = NULL;
+    int copies = 10;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         int64_t x;
@@ -152,7 +175,8 @@ static int bench_memory_cmd(int argc, char **argv) {
             usage(stdout);
             return 0;
         }
-        if (strcmp(a, "--size") != 0 && strcmp(a, "--threads") != 0 && strcmp(a, "--passes") != 0) {
+        if (strcmp(a, "--size") != 0 && strcmp(a, "--threads") != 0 && strcmp(a, "--passes") != 0 &&
+            strcmp(a, "--backend") != 0 && strcmp(a, "--copies") != 0) {
             fprintf(stderr, "qg bench memory: unknown option %s\n", a);
             usage(stderr);
             return 2;
@@ -160,6 +184,11 @@ static int bench_memory_cmd(int argc, char **argv) {
         if (!(v = value_of(argc, argv, &i))) return 2;
         if (strcmp(a, "--size") == 0) {
             if (!parse_size(v, &size)) return bad_value(a, v);
+        } else if (strcmp(a, "--backend") == 0) {
+            backend = v;
+        } else if (strcmp(a, "--copies") == 0) {
+            if (!parse_i64(v, 1, 100000, &x)) return bad_value(a, v);
+            copies = (int)x;
         } else if (strcmp(a, "--threads") == 0) {
             if (!parse_i64(v, 1, 256, &x)) return bad_value(a, v);
             threads = (int)x;
@@ -168,6 +197,7 @@ static int bench_memory_cmd(int argc, char **argv) {
             passes = (int)x;
         }
     }
+    if (backend) return bench_memory_device_cmd(backend, size, passes, copies, json);
     bench_memory_result r;
     qg_status st = bench_memory(size, threads, passes, &r);
     if (st != QG_OK) {
