@@ -9,7 +9,7 @@ CMAKE_FLAGS ?= -DQG_WERROR=ON
 # suites (their kernels run inside PoCL/lavapipe, which are not instrumented).
 SAN_EXCLUDE ?= no-sanitize|conform|opencl|vulkan
 
-.PHONY: all deps build model demo test check check-sanitize clean
+.PHONY: all deps build model demo test check check-sanitize check-tsan clean
 
 all: build
 
@@ -27,8 +27,9 @@ demo: build
 	MODEL=$$(sh tools/fetch-model.sh) && \
 	  ./$(BUILD)/bin/qg run -m "$$MODEL" --chat -p "Why is the sky blue? Answer briefly." -n 48 --backend cpu
 
-# The whole suite: the normal build, then again under AddressSanitizer + UBSan.
-test: check check-sanitize
+# The whole suite: the normal build, then again under AddressSanitizer + UBSan, then the
+# concurrency test under ThreadSanitizer.
+test: check check-sanitize check-tsan
 
 # The llama tests need the demo model; without it (no network) they say SKIPPED.
 model:
@@ -42,8 +43,12 @@ check: build model
 check-sanitize: deps model
 	cmake -S . -B $(BUILD_SAN) $(CMAKE_FLAGS) -DQG_SANITIZE=address,undefined -DCMAKE_BUILD_TYPE=Debug -DQG_CUDA=OFF
 	cmake --build $(BUILD_SAN) -j$(JOBS)
-	ASAN_OPTIONS=detect_leaks=1:use_sigaltstack=0 UBSAN_OPTIONS=print_stacktrace=1 \
+	ASAN_OPTIONS=detect_leaks=1:use_sigaltstack=0 UBSAN_OPTIONS=print_stacktrace=1 QG_CONCURRENCY_CPU_ONLY=1 \
 	  ctest --test-dir $(BUILD_SAN) --output-on-failure -j$(JOBS) -LE "$(SAN_EXCLUDE)"
+
+# Two threads running graphs on shared and separate backends, under ThreadSanitizer.
+check-tsan: deps
+	sh tools/tsan-check.sh
 
 clean:
 	rm -rf $(BUILD) $(BUILD_SAN)

@@ -3,6 +3,8 @@
 #ifndef QG_BACKEND_IMPL_H
 #define QG_BACKEND_IMPL_H
 
+#include <pthread.h>
+
 #include "qg/backend.h"
 
 struct qg_plugin {
@@ -18,6 +20,10 @@ struct qg_backend {
     qg_plugin_device *dev;
     int device_index;             /* index inside its plugin */
     qg_device_props props;
+    /* Recursive; held around every call into the plugin device (compute, synchronize,
+     * buffer alloc/free/set/get): devices keep per-device state (scratch, queues,
+     * fences) that one call at a time may use, so threads may share this object. */
+    pthread_mutex_t lock;
 };
 
 struct qg_buffer {

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "core/backend_impl.h"
+#include "core/alloc.h"
 
 static size_t align_up(size_t x, size_t a) { return a ? (x + a - 1) / a * a : x; }
 
@@ -13,11 +14,13 @@ qg_status qg_backend_alloc_buffer(qg_backend *be, size_t size, qg_buffer **out) 
     if (be->props.max_alloc && size > be->props.max_alloc)
         return qg_set_error(QG_ERR_NO_MEMORY, "%s: buffer of %zu bytes exceeds the device's limit of %zu",
                             be->props.name, size, be->props.max_alloc);
-    qg_buffer *buf = calloc(1, sizeof *buf);
+    qg_buffer *buf = qg_calloc(1, sizeof *buf);
     if (!buf) return qg_set_error(QG_ERR_NO_MEMORY, "qg_backend_alloc_buffer: out of memory");
+    pthread_mutex_lock(&be->lock);
     qg_status st = be->vt->buffer_alloc(be->dev, size ? size : 1, &buf->pbuf, &buf->base);
+    pthread_mutex_unlock(&be->lock);
     if (st != QG_OK) {
-        free(buf);
+        qg_free(buf);
         return st;
     }
     buf->backend = be;
@@ -32,7 +35,7 @@ qg_status qg_buffer_from_host(qg_backend *be, void *ptr, size_t size, qg_buffer 
     *out = NULL;
     if (!be->props.host_memory)
         return qg_set_error(QG_ERR_UNSUPPORTED, "%s cannot use host memory directly", be->props.name);
-    qg_buffer *buf = calloc(1, sizeof *buf);
+    qg_buffer *buf = qg_calloc(1, sizeof *buf);
     if (!buf) return qg_set_error(QG_ERR_NO_MEMORY, "qg_buffer_from_host: out of memory");
     buf->backend = be;
     buf->base = ptr;
@@ -44,8 +47,12 @@ qg_status qg_buffer_from_host(qg_backend *be, void *ptr, size_t size, qg_buffer 
 
 void qg_buffer_free(qg_buffer *buf) {
     if (!buf) return;
-    if (buf->pbuf) buf->backend->vt->buffer_free(buf->pbuf);
-    free(buf);
+    if (buf->pbuf) {
+        pthread_mutex_lock(&buf->backend->lock);
+        buf->backend->vt->buffer_free(buf->pbuf);
+        pthread_mutex_unlock(&buf->backend->lock);
+    }
+    qg_free(buf);
 }
 
 size_t qg_buffer_size(const qg_buffer *buf) { return buf ? buf->size : 0; }
@@ -133,7 +140,10 @@ qg_status qg_tensor_set(qg_tensor *t, const void *data, size_t offset, size_t si
         memcpy((char *)buf->base + off + offset, data, size);
         return QG_OK;
     }
-    return buf->backend->vt->buffer_set(buf->pbuf, off + offset, data, size);
+    pthread_mutex_lock(&buf->backend->lock);
+    st = buf->backend->vt->buffer_set(buf->pbuf, off + offset, data, size);
+    pthread_mutex_unlock(&buf->backend->lock);
+    return st;
 }
 
 qg_status qg_tensor_get(const qg_tensor *t, void *data, size_t offset, size_t size) {
@@ -147,7 +157,10 @@ qg_status qg_tensor_get(const qg_tensor *t, void *data, size_t offset, size_t si
         memcpy(data, (const char *)buf->base + off + offset, size);
         return QG_OK;
     }
-    return buf->backend->vt->buffer_get(buf->pbuf, off + offset, data, size);
+    pthread_mutex_lock(&buf->backend->lock);
+    st = buf->backend->vt->buffer_get(buf->pbuf, off + offset, data, size);
+    pthread_mutex_unlock(&buf->backend->lock);
+    return st;
 }
 
 qg_status qg_tensor_get_f32(const qg_tensor *t, float *dst) {
@@ -155,11 +168,11 @@ qg_status qg_tensor_get_f32(const qg_tensor *t, float *dst) {
     if (!qg_is_contiguous(t)) return qg_set_error(QG_ERR_INVALID_ARG, "qg_tensor_get_f32: '%s' is not contiguous", t->name);
     const qg_type_traits *tt = qg_type_get(t->type);
     size_t n = qg_nbytes(t);
-    void *tmp = malloc(n ? n : 1);
+    void *tmp = qg_malloc(n ? n : 1);
     if (!tmp) return qg_set_error(QG_ERR_NO_MEMORY, "qg_tensor_get_f32: out of memory");
     qg_status st = qg_tensor_get(t, tmp, 0, n);
     if (st == QG_OK) tt->to_float(tmp, dst, qg_nelements(t));
-    free(tmp);
+    qg_free(tmp);
     return st;
 }
 
@@ -170,10 +183,10 @@ qg_status qg_tensor_set_f32(qg_tensor *t, const float *src) {
     if (!tt->from_float)
         return qg_set_error(QG_ERR_UNSUPPORTED, "qg_tensor_set_f32: type %s of '%s' has no quantizer", tt->name, t->name);
     size_t n = qg_nbytes(t);
-    void *tmp = malloc(n ? n : 1);
+    void *tmp = qg_malloc(n ? n : 1);
     if (!tmp) return qg_set_error(QG_ERR_NO_MEMORY, "qg_tensor_set_f32: out of memory");
     tt->from_float(src, tmp, qg_nelements(t));
     qg_status st = qg_tensor_set(t, tmp, 0, n);
-    free(tmp);
+    qg_free(tmp);
     return st;
 }

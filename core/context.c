@@ -1,6 +1,7 @@
 /* qg_context: an arena of tensor metadata. Tensors are carved from fixed-size chunks so
  * their addresses never move; everything is freed with the context. */
 #include "core/context.h"
+#include "core/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,7 +27,7 @@ struct qg_context {
 
 qg_status qg_context_new(qg_context **out) {
     if (!out) return qg_set_error(QG_ERR_INVALID_ARG, "qg_context_new: out is NULL");
-    *out = calloc(1, sizeof(qg_context));
+    *out = qg_calloc(1, sizeof(qg_context));
     if (!*out) return qg_set_error(QG_ERR_NO_MEMORY, "qg_context_new: out of memory");
     return QG_OK;
 }
@@ -35,11 +36,11 @@ void qg_context_free(qg_context *ctx) {
     if (!ctx) return;
     for (chunk *c = ctx->first; c;) {
         chunk *next = c->next;
-        free(c);
+        qg_free(c);
         c = next;
     }
-    free(ctx->index);
-    free(ctx);
+    qg_free(ctx->index);
+    qg_free(ctx);
 }
 
 qg_status qg_context_status(const qg_context *ctx) { return ctx ? ctx->status : QG_ERR_INVALID_ARG; }
@@ -76,7 +77,7 @@ qg_tensor *qg_ctx_fail(qg_context *ctx, qg_status st, const char *fmt, ...) {
 
 static qg_tensor *take_slot(qg_context *ctx) {
     if (!ctx->last || ctx->last->used == CHUNK_TENSORS) {
-        chunk *c = calloc(1, sizeof(chunk));
+        chunk *c = qg_calloc(1, sizeof(chunk));
         if (!c) return NULL;
         if (ctx->last) ctx->last->next = c;
         else ctx->first = c;
@@ -84,7 +85,7 @@ static qg_tensor *take_slot(qg_context *ctx) {
     }
     if (ctx->n_tensors == ctx->index_cap) {
         int cap = ctx->index_cap ? 2 * ctx->index_cap : 64;
-        qg_tensor **idx = realloc(ctx->index, (size_t)cap * sizeof *idx);
+        qg_tensor **idx = qg_realloc(ctx->index, (size_t)cap * sizeof *idx);
         if (!idx) return NULL;
         ctx->index = idx;
         ctx->index_cap = cap;

@@ -4,11 +4,12 @@
 #include <stdarg.h>
 #include <stdio.h>
 
-int64_t qg_nelements(const qg_tensor *t) { return t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3]; }
+int64_t qg_nelements(const qg_tensor *t) { return !t ? 0 : t->ne[0] * t->ne[1] * t->ne[2] * t->ne[3]; }
 
-int64_t qg_nrows(const qg_tensor *t) { return t->ne[1] * t->ne[2] * t->ne[3]; }
+int64_t qg_nrows(const qg_tensor *t) { return !t ? 0 : t->ne[1] * t->ne[2] * t->ne[3]; }
 
 size_t qg_nbytes(const qg_tensor *t) {
+    if (!t) return 0; /* a failed builder's NULL: nothing */
     for (int i = 0; i < QG_MAX_DIMS; i++)
         if (t->ne[i] <= 0) return 0;
     const qg_type_traits *tt = qg_type_get(t->type);
@@ -34,6 +35,7 @@ int qg_n_dims(const qg_tensor *t) {
 }
 
 bool qg_is_contiguous(const qg_tensor *t) {
+    if (!t) return false;
     const qg_type_traits *tt = qg_type_get(t->type);
     if (!tt) return false;
     size_t expect = tt->type_size;

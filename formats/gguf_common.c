@@ -3,6 +3,7 @@
  * duplicate names while validating a file.
  */
 #include "formats/gguf_internal.h"
+#include "core/alloc.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -42,7 +43,7 @@ qg_status gguf_index_build(gguf_index *ix, int64_t n, gguf_name_fn name_of, cons
     if (n <= 0) return QG_OK;
     uint64_t cap = 8;
     while (cap < 2 * (uint64_t)n) cap *= 2; /* n is bounded by the file size */
-    ix->slots = malloc(cap * sizeof *ix->slots);
+    ix->slots = qg_malloc(cap * sizeof *ix->slots);
     if (!ix->slots) return qg_set_error(QG_ERR_NO_MEMORY, "gguf: out of memory for a %lld-entry index", (long long)n);
     memset(ix->slots, 0xff, cap * sizeof *ix->slots); /* all -1 */
     ix->mask = cap - 1;
@@ -76,7 +77,7 @@ int64_t gguf_index_find(const gguf_index *ix, const char *name, gguf_name_fn nam
 }
 
 void gguf_index_free(gguf_index *ix) {
-    free(ix->slots);
+    qg_free(ix->slots);
     ix->slots = NULL;
     ix->mask = 0;
 }

@@ -13,6 +13,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "formats/gguf_internal.h"
+#include "core/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -130,7 +131,7 @@ static qg_status parse_value(cursor *c, uint32_t t, int depth, const char *key, 
     }
     if (kv) kv->data = c->base + c->pos;
     if (et == QG_GGUF_STRING && kv && n) {
-        kv->str_off = malloc(n * sizeof *kv->str_off); /* n <= bytes left / 8 */
+        kv->str_off = qg_malloc(n * sizeof *kv->str_off); /* n <= bytes left / 8 */
         if (!kv->str_off) return qg_set_error(QG_ERR_NO_MEMORY, "gguf: %s: out of memory for key '%s'", c->file, key);
     }
     for (uint64_t j = 0; j < n; j++) {
@@ -156,7 +157,7 @@ static qg_status parse_kv(cursor *c, qg_gguf *f, int64_t i) {
     if ((st = rd_str(c, &len, &p, what)) != QG_OK) return st;
     if (len == 0) return fail(c, "key %lld is empty", (long long)i);
     if (memchr(p, 0, len)) return fail(c, "key %lld contains a NUL byte", (long long)i);
-    if (!(kv->key = malloc(len + 1)))
+    if (!(kv->key = qg_malloc(len + 1)))
         return qg_set_error(QG_ERR_NO_MEMORY, "gguf: %s: out of memory for key %lld", c->file, (long long)i);
     memcpy(kv->key, p, len);
     kv->key[len] = '\0';
@@ -184,7 +185,7 @@ static qg_status parse_tensor_info(cursor *c, qg_gguf *f, int64_t i) {
     if ((st = rd_str(c, &len, &p, what)) != QG_OK) return st;
     if (len == 0) return fail(c, "tensor %lld has an empty name", (long long)i);
     if (memchr(p, 0, len)) return fail(c, "tensor %lld: name contains a NUL byte", (long long)i);
-    char *name = malloc(len + 1);
+    char *name = qg_malloc(len + 1);
     if (!name) return qg_set_error(QG_ERR_NO_MEMORY, "gguf: %s: out of memory for tensor %lld", c->file, (long long)i);
     memcpy(name, p, len);
     name[len] = '\0';
@@ -265,7 +266,7 @@ static qg_status check_tensor_data(cursor *c, qg_gguf *f) {
         if (ti->size) n_nonempty++;
     }
     if (n_nonempty < 2) return QG_OK;
-    const qg_gguf_tensor_info **order = malloc((size_t)n_nonempty * sizeof *order);
+    const qg_gguf_tensor_info **order = qg_malloc((size_t)n_nonempty * sizeof *order);
     if (!order) return qg_set_error(QG_ERR_NO_MEMORY, "gguf: %s: out of memory", c->file);
     int64_t k = 0;
     for (int64_t i = 0; i < f->n_tensors; i++)
@@ -278,7 +279,7 @@ static qg_status check_tensor_data(cursor *c, qg_gguf *f) {
                       order[k - 1]->name, (unsigned long long)order[k - 1]->offset,
                       (unsigned long long)order[k - 1]->size, order[k]->name,
                       (unsigned long long)order[k]->offset);
-    free(order);
+    qg_free(order);
     return st;
 }
 
@@ -302,14 +303,14 @@ static qg_status parse(cursor *c, qg_gguf *f) {
         n_kv * KV_MIN_BYTES + n_tensors * TENSOR_MIN_BYTES > left(c))
         return fail(c, "header claims %llu kvs and %llu tensors, more than the %llu bytes left could hold",
                     (unsigned long long)n_kv, (unsigned long long)n_tensors, (unsigned long long)left(c));
-    if (n_kv && !(f->kvs = calloc(n_kv, sizeof *f->kvs)))
+    if (n_kv && !(f->kvs = qg_calloc(n_kv, sizeof *f->kvs)))
         return qg_set_error(QG_ERR_NO_MEMORY, "gguf: %s: out of memory for %llu kvs", c->file, (unsigned long long)n_kv);
     for (uint64_t i = 0; i < n_kv; i++)
         if ((st = parse_kv(c, f, (int64_t)i)) != QG_OK) return st;
     if ((st = gguf_index_build(&f->kv_index, f->n_kv, kv_name, f, &da, &db)) != QG_OK) return st;
     if (da >= 0) return fail(c, "duplicate key '%s' (kvs %lld and %lld)", f->kvs[da].key, (long long)da, (long long)db);
     if ((st = read_alignment(c, f)) != QG_OK) return st;
-    if (n_tensors && !(f->tensors = calloc(n_tensors, sizeof *f->tensors)))
+    if (n_tensors && !(f->tensors = qg_calloc(n_tensors, sizeof *f->tensors)))
         return qg_set_error(QG_ERR_NO_MEMORY, "gguf: %s: out of memory for %llu tensors", c->file, (unsigned long long)n_tensors);
     for (uint64_t i = 0; i < n_tensors; i++)
         if ((st = parse_tensor_info(c, f, (int64_t)i)) != QG_OK) return st;
@@ -323,28 +324,28 @@ static qg_status parse(cursor *c, qg_gguf *f) {
 void gguf_handle_free(qg_gguf *f) {
     if (!f) return;
     for (int64_t i = 0; i < f->n_kv; i++) {
-        free(f->kvs[i].key);
-        free(f->kvs[i].str_off);
+        qg_free(f->kvs[i].key);
+        qg_free(f->kvs[i].str_off);
     }
-    free(f->kvs);
-    for (int64_t i = 0; i < f->n_tensors; i++) free((char *)f->tensors[i].name);
-    free(f->tensors);
+    qg_free(f->kvs);
+    for (int64_t i = 0; i < f->n_tensors; i++) qg_free((char *)f->tensors[i].name);
+    qg_free(f->tensors);
     gguf_index_free(&f->kv_index);
     gguf_index_free(&f->tensor_index);
     if (f->map) munmap(f->map, f->map_size);
-    free(f->name);
-    free(f);
+    qg_free(f->name);
+    qg_free(f);
 }
 
 /* Takes ownership of map (unmapped on failure). */
 static qg_status open_buffer(const void *data, uint64_t size, const char *name, void *map,
                              size_t map_size, qg_gguf **out) {
-    qg_gguf *f = calloc(1, sizeof *f);
-    char *nm = strdup(name ? name : "<memory>");
+    qg_gguf *f = qg_calloc(1, sizeof *f);
+    char *nm = qg_strdup(name ? name : "<memory>");
     if (!f || !nm) {
         if (map) munmap(map, map_size);
-        free(f);
-        free(nm);
+        qg_free(f);
+        qg_free(nm);
         return qg_set_error(QG_ERR_NO_MEMORY, "gguf: out of memory opening %s", name ? name : "<memory>");
     }
     f->name = nm;

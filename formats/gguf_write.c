@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "formats/gguf_internal.h"
+#include "core/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,26 +45,26 @@ struct qg_gguf_writer {
 
 qg_status qg_gguf_writer_new(qg_gguf_writer **out) {
     if (!out) return qg_set_error(QG_ERR_INVALID_ARG, "gguf writer: out is NULL");
-    *out = calloc(1, sizeof **out);
+    *out = qg_calloc(1, sizeof **out);
     return *out ? QG_OK : qg_set_error(QG_ERR_NO_MEMORY, "gguf writer: out of memory");
 }
 
 void qg_gguf_writer_free(qg_gguf_writer *w) {
     if (!w) return;
     for (size_t i = 0; i < w->n_kv; i++) {
-        free(w->kvs[i].key);
-        free(w->kvs[i].raw);
+        qg_free(w->kvs[i].key);
+        qg_free(w->kvs[i].raw);
     }
-    for (size_t i = 0; i < w->n_tensors; i++) free(w->tensors[i].name);
-    free(w->kvs);
-    free(w->tensors);
-    free(w);
+    for (size_t i = 0; i < w->n_tensors; i++) qg_free(w->tensors[i].name);
+    qg_free(w->kvs);
+    qg_free(w->tensors);
+    qg_free(w);
 }
 
 static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
     if (need <= *cap) return true;
     size_t nc = *cap ? *cap * 2 : 16;
-    void *q = realloc(*p, nc * elem);
+    void *q = qg_realloc(*p, nc * elem);
     if (!q) return false;
     *p = q;
     *cap = nc;
@@ -74,22 +75,22 @@ static bool grow(void **p, size_t *cap, size_t need, size_t elem) {
 static qg_status put_kv(qg_gguf_writer *w, const char *key, qg_gguf_vtype type, uint8_t *raw,
                         size_t raw_size) {
     if (!w || !key || !*key) {
-        free(raw);
+        qg_free(raw);
         return qg_set_error(QG_ERR_INVALID_ARG, "gguf writer: NULL writer or empty key");
     }
     for (size_t i = 0; i < w->n_kv; i++) {
         if (strcmp(w->kvs[i].key, key) == 0) {
-            free(w->kvs[i].raw);
+            qg_free(w->kvs[i].raw);
             w->kvs[i].type = type;
             w->kvs[i].raw = raw;
             w->kvs[i].raw_size = raw_size;
             return QG_OK;
         }
     }
-    char *k = strdup(key);
+    char *k = qg_strdup(key);
     if (!k || !grow((void **)&w->kvs, &w->cap_kv, w->n_kv + 1, sizeof *w->kvs)) {
-        free(k);
-        free(raw);
+        qg_free(k);
+        qg_free(raw);
         return qg_set_error(QG_ERR_NO_MEMORY, "gguf writer: out of memory adding key '%s'", key);
     }
     w->kvs[w->n_kv++] = (wkv){k, type, raw, raw_size};
@@ -98,7 +99,7 @@ static qg_status put_kv(qg_gguf_writer *w, const char *key, qg_gguf_vtype type, 
 
 static qg_status set_scalar(qg_gguf_writer *w, const char *key, qg_gguf_vtype t, const void *v) {
     size_t n = gguf_vtype_size(t);
-    uint8_t *raw = malloc(n);
+    uint8_t *raw = qg_malloc(n);
     if (!raw) return qg_set_error(QG_ERR_NO_MEMORY, "gguf writer: out of memory");
     memcpy(raw, v, n);
     return put_kv(w, key, t, raw, n);
@@ -123,7 +124,7 @@ qg_status qg_gguf_set_bool(qg_gguf_writer *w, const char *k, bool v) {
 qg_status qg_gguf_set_str(qg_gguf_writer *w, const char *key, const char *v) {
     if (!v) return qg_set_error(QG_ERR_INVALID_ARG, "gguf writer: NULL string for key '%s'", key ? key : "");
     uint64_t len = strlen(v);
-    uint8_t *raw = malloc(8 + len);
+    uint8_t *raw = qg_malloc(8 + len);
     if (!raw) return qg_set_error(QG_ERR_NO_MEMORY, "gguf writer: out of memory");
     memcpy(raw, &len, 8);
     memcpy(raw + 8, v, len);
@@ -145,7 +146,7 @@ qg_status qg_gguf_set_arr(qg_gguf_writer *w, const char *key, qg_gguf_vtype type
             if (((const uint8_t *)data)[j] > 1)
                 return qg_set_error(QG_ERR_INVALID_ARG, "gguf writer: key '%s': bool element %llu is not 0 or 1",
                                     key ? key : "", (unsigned long long)j);
-    uint8_t *raw = malloc(12 + (size_t)bytes);
+    uint8_t *raw = qg_malloc(12 + (size_t)bytes);
     if (!raw) return qg_set_error(QG_ERR_NO_MEMORY, "gguf writer: out of memory");
     uint32_t et = (uint32_t)type;
     memcpy(raw, &et, 4);
@@ -165,7 +166,7 @@ qg_status qg_gguf_set_arr_str(qg_gguf_writer *w, const char *key, const char *co
         if (total > SIZE_MAX - 8 - len) return qg_set_error(QG_ERR_INVALID_ARG, "gguf writer: array too large");
         total += 8 + len;
     }
-    uint8_t *raw = malloc(total), *p = raw;
+    uint8_t *raw = qg_malloc(total), *p = raw;
     if (!raw) return qg_set_error(QG_ERR_NO_MEMORY, "gguf writer: out of memory");
     uint32_t et = QG_GGUF_STRING;
     memcpy(p, &et, 4);
@@ -184,7 +185,7 @@ qg_status qg_gguf_copy_kv(qg_gguf_writer *w, const qg_gguf *src) {
     if (!w || !src) return qg_set_error(QG_ERR_INVALID_ARG, "gguf writer: NULL writer or source");
     for (int64_t i = 0; i < src->n_kv; i++) {
         const gguf_kv *kv = &src->kvs[i];
-        uint8_t *raw = malloc(kv->raw_size ? kv->raw_size : 1);
+        uint8_t *raw = qg_malloc(kv->raw_size ? kv->raw_size : 1);
         if (!raw) return qg_set_error(QG_ERR_NO_MEMORY, "gguf writer: out of memory copying '%s'", kv->key);
         memcpy(raw, kv->raw, kv->raw_size);
         qg_status st = put_kv(w, kv->key, kv->type, raw, kv->raw_size);
@@ -231,9 +232,9 @@ qg_status qg_gguf_add_tensor(qg_gguf_writer *w, const char *name, qg_type type, 
     for (size_t i = 0; i < w->n_tensors; i++)
         if (strcmp(w->tensors[i].name, name) == 0)
             return qg_set_error(QG_ERR_INVALID_ARG, "gguf writer: duplicate tensor name '%s'", name);
-    char *nm = strdup(name);
+    char *nm = qg_strdup(name);
     if (!nm || !grow((void **)&w->tensors, &w->cap_tensors, w->n_tensors + 1, sizeof *w->tensors)) {
-        free(nm);
+        qg_free(nm);
         return qg_set_error(QG_ERR_NO_MEMORY, "gguf writer: out of memory adding tensor '%s'", name);
     }
     wtensor *t = &w->tensors[w->n_tensors++];
@@ -370,11 +371,11 @@ qg_status qg_gguf_writer_save(qg_gguf_writer *w, const char *path) {
             return qg_set_error(QG_ERR_INVALID_ARG, "gguf writer: total tensor data size overflows");
     }
     size_t tlen = strlen(path) + 32;
-    char *tmp = malloc(tlen);
-    out *o = malloc(sizeof *o);
+    char *tmp = qg_malloc(tlen);
+    out *o = qg_malloc(sizeof *o);
     if (!tmp || !o) {
-        free(tmp);
-        free(o);
+        qg_free(tmp);
+        qg_free(o);
         return qg_set_error(QG_ERR_NO_MEMORY, "gguf writer: out of memory");
     }
     snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
@@ -393,7 +394,7 @@ qg_status qg_gguf_writer_save(qg_gguf_writer *w, const char *path) {
         if (st != QG_OK) unlink(tmp);
         else fsync_dir(path);
     }
-    free(tmp);
-    free(o);
+    qg_free(tmp);
+    qg_free(o);
     return st;
 }

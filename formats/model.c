@@ -11,6 +11,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "qg/model.h"
+#include "core/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,15 +57,15 @@ void qg_model_free(qg_model *m) {
     if (!m) return;
     qg_buffer_free(m->upload);
     for (int i = 0; i < m->n_maps; i++) qg_buffer_free(m->maps[i].buf);
-    free(m->maps);
+    qg_free(m->maps);
     qg_context_free(m->ctx);
     if (m->names)
-        for (int64_t i = 0; i < m->n_tensors; i++) free(m->names[i]);
-    free(m->names);
-    free(m->tensors);
+        for (int64_t i = 0; i < m->n_tensors; i++) qg_free(m->names[i]);
+    qg_free(m->names);
+    qg_free(m->tensors);
     qg_gguf_close(m->gguf);
     qg_st_close(m->st);
-    free(m);
+    qg_free(m);
 }
 
 qg_context *qg_model_context(const qg_model *m) { return m ? m->ctx : NULL; }
@@ -141,7 +142,7 @@ static qg_status plan_maps(qg_model *m, const src_tensor *src, int64_t n, const 
         char *lo = (char *)(uintptr_t)((uintptr_t)src[i].data / page * page);
         char *hi = (char *)src[i].data + src[i].size;
         if (!hm) {
-            host_map *nm = realloc(m->maps, (size_t)(m->n_maps + 1) * sizeof *nm);
+            host_map *nm = qg_realloc(m->maps, (size_t)(m->n_maps + 1) * sizeof *nm);
             if (!nm) return qg_set_error(QG_ERR_NO_MEMORY, "model load: out of memory");
             m->maps = nm;
             hm = &m->maps[m->n_maps++];
@@ -161,11 +162,11 @@ static qg_status upload(qg_tensor *t, const src_tensor *s) {
     const qg_type_traits *from = qg_type_get(s->type), *to = qg_type_get(t->type);
     int64_t ne0 = s->ne[0], rows = s->ne[1] * s->ne[2] * s->ne[3];
     size_t in_row = qg_row_size(s->type, ne0), out_row = qg_row_size(t->type, ne0);
-    float *f = malloc((size_t)ne0 * sizeof *f);
-    uint8_t *dst = malloc(out_row * (size_t)rows);
+    float *f = qg_malloc((size_t)ne0 * sizeof *f);
+    uint8_t *dst = qg_malloc(out_row * (size_t)rows);
     if (!f || !dst) {
-        free(f);
-        free(dst);
+        qg_free(f);
+        qg_free(dst);
         return qg_set_error(QG_ERR_NO_MEMORY, "model load: out of memory converting '%s'", s->name);
     }
     for (int64_t r = 0; r < rows; r++) {
@@ -173,8 +174,8 @@ static qg_status upload(qg_tensor *t, const src_tensor *s) {
         to->from_float(f, dst + (size_t)r * out_row, ne0);
     }
     qg_status st = qg_tensor_set(t, dst, 0, out_row * (size_t)rows);
-    free(f);
-    free(dst);
+    qg_free(f);
+    qg_free(dst);
     return st;
 }
 
@@ -182,11 +183,11 @@ static qg_status build(qg_model *m, qg_backend *be, const qg_model_params *p, co
                        const char *path) {
     qg_status st = qg_context_new(&m->ctx);
     if (st != QG_OK) return st;
-    m->names = calloc((size_t)(n ? n : 1), sizeof *m->names);
-    m->tensors = calloc((size_t)(n ? n : 1), sizeof *m->tensors);
-    bool *direct = calloc((size_t)(n ? n : 1), sizeof *direct);
+    m->names = qg_calloc((size_t)(n ? n : 1), sizeof *m->names);
+    m->tensors = qg_calloc((size_t)(n ? n : 1), sizeof *m->tensors);
+    bool *direct = qg_calloc((size_t)(n ? n : 1), sizeof *direct);
     if (!m->names || !m->tensors || !direct) {
-        free(direct);
+        qg_free(direct);
         return qg_set_error(QG_ERR_NO_MEMORY, "model load: out of memory");
     }
     const qg_device_props *props = qg_backend_props(be);
@@ -195,16 +196,16 @@ static qg_status build(qg_model *m, qg_backend *be, const qg_model_params *p, co
         bool conv = converts(s, p->convert_to);
         qg_tensor *t = qg_new_tensor(m->ctx, conv ? (qg_type)p->convert_to : s->type, s->n_dims, s->ne);
         if (!t) {
-            free(direct);
+            qg_free(direct);
             return qg_set_error(QG_ERR_FORMAT, "%s: tensor '%s': %s", path, s->name, qg_context_error(m->ctx));
         }
         qg_set_name(t, "%s", s->name);
         t->flags |= QG_FLAG_PARAM;
-        m->names[i] = strdup(s->name);
+        m->names[i] = qg_strdup(s->name);
         m->tensors[i] = t;
         m->n_tensors = i + 1;
         if (!m->names[i]) {
-            free(direct);
+            qg_free(direct);
             return qg_set_error(QG_ERR_NO_MEMORY, "model load: out of memory");
         }
         direct[i] = props->host_memory && !conv && s->size > 0;
@@ -219,7 +220,7 @@ static qg_status build(qg_model *m, qg_backend *be, const qg_model_params *p, co
     }
     bool all_direct = n > 0;
     for (int64_t i = 0; i < n; i++) all_direct = all_direct && direct[i];
-    free(direct);
+    qg_free(direct);
     if (st == QG_OK) st = qg_backend_alloc_ctx_tensors(be, m->ctx, &m->upload);
     if (st != QG_OK) return st;
     m->zero_copy = all_direct;
@@ -244,7 +245,7 @@ qg_status qg_model_load(const char *path, qg_backend *backend, const qg_model_pa
             return qg_set_error(QG_ERR_INVALID_ARG, "qg_model_load: cannot convert to type %d (%s)", p.convert_to,
                                 qg_type_name((qg_type)p.convert_to));
     }
-    qg_model *m = calloc(1, sizeof *m);
+    qg_model *m = qg_calloc(1, sizeof *m);
     if (!m) return qg_set_error(QG_ERR_NO_MEMORY, "qg_model_load: out of memory");
     qg_status st;
     int64_t n = 0;
@@ -257,12 +258,12 @@ qg_status qg_model_load(const char *path, qg_backend *backend, const qg_model_pa
     }
     src_tensor *src = NULL;
     if (st == QG_OK) {
-        src = calloc((size_t)(n ? n : 1), sizeof *src);
+        src = qg_calloc((size_t)(n ? n : 1), sizeof *src);
         if (!src) st = qg_set_error(QG_ERR_NO_MEMORY, "qg_model_load: out of memory");
     }
     if (st == QG_OK) st = m->gguf ? describe_gguf(m->gguf, src, n, path) : describe_st(m->st, src, n, path);
     if (st == QG_OK) st = build(m, backend, &p, src, n, path);
-    free(src);
+    qg_free(src);
     if (st != QG_OK) {
         qg_model_free(m);
         return st;

@@ -16,6 +16,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "formats/st_internal.h"
+#include "core/alloc.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -68,21 +69,21 @@ size_t qg_st_dtype_size(qg_st_dtype dtype) {
 
 void st_handle_free(qg_st *st) {
     if (!st) return;
-    for (int64_t i = 0; i < st->n_tensors; i++) free((char *)st->tensors[i].name);
-    free(st->tensors);
+    for (int64_t i = 0; i < st->n_tensors; i++) qg_free((char *)st->tensors[i].name);
+    qg_free(st->tensors);
     for (int64_t i = 0; i < st->n_meta; i++) {
-        free(st->meta_keys[i]);
-        free(st->meta_values[i]);
+        qg_free(st->meta_keys[i]);
+        qg_free(st->meta_values[i]);
     }
-    free(st->meta_keys);
-    free(st->meta_values);
-    free(st->by_name);
+    qg_free(st->meta_keys);
+    qg_free(st->meta_values);
+    qg_free(st->by_name);
     for (int i = 0; i < st->n_shards; i++) {
         if (st->shards[i].map) munmap(st->shards[i].map, st->shards[i].map_size);
-        free(st->shards[i].path);
+        qg_free(st->shards[i].path);
     }
-    free(st->shards);
-    free(st);
+    qg_free(st->shards);
+    qg_free(st);
 }
 
 void qg_st_close(qg_st *st) { st_handle_free(st); }
@@ -91,12 +92,12 @@ static int name_cmp(const qg_st *st, int64_t i, const char *name) { return strcm
 
 qg_status st_build_index(qg_st *st) {
     if (!st->n_tensors) return QG_OK;
-    st->by_name = malloc((size_t)st->n_tensors * sizeof *st->by_name);
+    st->by_name = qg_malloc((size_t)st->n_tensors * sizeof *st->by_name);
     if (!st->by_name) return qg_set_error(QG_ERR_NO_MEMORY, "safetensors: out of memory");
     for (int64_t i = 0; i < st->n_tensors; i++) st->by_name[i] = i;
     /* qsort has no context argument, so sort the indices with a merge sort of our own. */
     int64_t n = st->n_tensors;
-    int64_t *tmp = malloc((size_t)n * sizeof *tmp);
+    int64_t *tmp = qg_malloc((size_t)n * sizeof *tmp);
     if (!tmp) return qg_set_error(QG_ERR_NO_MEMORY, "safetensors: out of memory");
     for (int64_t w = 1; w < n; w *= 2) { /* bottom-up merge sort of indices by name */
         for (int64_t lo = 0; lo < n; lo += 2 * w) {
@@ -110,7 +111,7 @@ qg_status st_build_index(qg_st *st) {
         }
         memcpy(st->by_name, tmp, (size_t)n * sizeof *tmp);
     }
-    free(tmp);
+    qg_free(tmp);
     for (int64_t i = 1; i < n; i++) {
         const qg_st_tensor_info *a = &st->tensors[st->by_name[i - 1]], *b = &st->tensors[st->by_name[i]];
         if (strcmp(a->name, b->name) == 0)
@@ -147,11 +148,11 @@ const char *qg_st_meta_value(const qg_st *st, int64_t i) {
 
 /* Adds a shard slot owning a copy of path; returns its index or -1 (message set). */
 static int add_shard(qg_st *st, const char *path) {
-    st_shard *ns = realloc(st->shards, (size_t)(st->n_shards + 1) * sizeof *ns);
+    st_shard *ns = qg_realloc(st->shards, (size_t)(st->n_shards + 1) * sizeof *ns);
     if (!ns) return qg_set_error(QG_ERR_NO_MEMORY, "safetensors: out of memory"), -1;
     st->shards = ns;
     memset(&ns[st->n_shards], 0, sizeof *ns);
-    if (!(ns[st->n_shards].path = strdup(path))) return qg_set_error(QG_ERR_NO_MEMORY, "safetensors: out of memory"), -1;
+    if (!(ns[st->n_shards].path = qg_strdup(path))) return qg_set_error(QG_ERR_NO_MEMORY, "safetensors: out of memory"), -1;
     return st->n_shards++;
 }
 
@@ -159,7 +160,7 @@ qg_status qg_st_open_memory(const void *data, size_t size, const char *name, qg_
     if (!out) return qg_set_error(QG_ERR_INVALID_ARG, "safetensors: out is NULL");
     *out = NULL;
     if (!data && size) return qg_set_error(QG_ERR_INVALID_ARG, "safetensors: data is NULL");
-    qg_st *st = calloc(1, sizeof *st);
+    qg_st *st = qg_calloc(1, sizeof *st);
     if (!st) return qg_set_error(QG_ERR_NO_MEMORY, "safetensors: out of memory");
     int s = add_shard(st, name ? name : "<memory>");
     qg_status rc = s < 0 ? QG_ERR_NO_MEMORY : st_parse_image(st, data, size, st->shards[s].path);
@@ -199,7 +200,7 @@ static qg_status map_file(st_shard *sh) {
 }
 
 static qg_status open_single(const char *path, qg_st **out) {
-    qg_st *st = calloc(1, sizeof *st);
+    qg_st *st = qg_calloc(1, sizeof *st);
     if (!st) return qg_set_error(QG_ERR_NO_MEMORY, "safetensors: out of memory");
     int s = add_shard(st, path);
     qg_status rc = s < 0 ? QG_ERR_NO_MEMORY : map_file(&st->shards[s]);
@@ -242,13 +243,13 @@ static qg_status open_index_json(qg_st *st, const char *path, json_t *root) {
             return qg_set_error(QG_ERR_FORMAT, "safetensors: %s: weight_map entry '%.128s' names shard '%.128s', which is not a plain file name in the index's directory",
                                 path, k, shard);
         size_t plen = dlen + strlen(shard) + 1;
-        char *full = malloc(plen);
+        char *full = qg_malloc(plen);
         if (!full) return qg_set_error(QG_ERR_NO_MEMORY, "safetensors: out of memory");
         snprintf(full, plen, "%.*s%s", (int)dlen, path, shard);
         int seen = 0;
         for (int i = 0; i < st->n_shards && !seen; i++) seen = strcmp(st->shards[i].path, full) == 0;
         int s = seen ? 0 : add_shard(st, full);
-        free(full);
+        qg_free(full);
         if (s < 0) return QG_ERR_NO_MEMORY;
         if (seen) continue;
         if ((rc = map_file(&st->shards[s])) != QG_OK) return rc;
@@ -287,7 +288,7 @@ static qg_status open_index(const char *path, qg_st **out) {
     fclose(fp);
     if (!root)
         return qg_set_error(QG_ERR_FORMAT, "safetensors: %s: index is not valid JSON: %s (line %d)", path, err.text, err.line);
-    qg_st *st = calloc(1, sizeof *st);
+    qg_st *st = qg_calloc(1, sizeof *st);
     qg_status rc = st ? open_index_json(st, path, root) : qg_set_error(QG_ERR_NO_MEMORY, "safetensors: out of memory");
     json_decref(root);
     if (rc != QG_OK) {

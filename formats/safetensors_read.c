@@ -15,6 +15,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "formats/st_internal.h"
+#include "core/alloc.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -148,18 +149,18 @@ static qg_status add_meta(qg_st *st, const char *file, json_t *meta) {
         if (dup) continue;
         if (st->n_meta == st->cap_meta) {
             int64_t cap = st->cap_meta ? 2 * st->cap_meta : 8;
-            char **nk = realloc(st->meta_keys, (size_t)cap * sizeof *nk);
+            char **nk = qg_realloc(st->meta_keys, (size_t)cap * sizeof *nk);
             if (!nk) return oom(file);
             st->meta_keys = nk;
-            char **nv = realloc(st->meta_values, (size_t)cap * sizeof *nv);
+            char **nv = qg_realloc(st->meta_values, (size_t)cap * sizeof *nv);
             if (!nv) return oom(file);
             st->meta_values = nv;
             st->cap_meta = cap;
         }
-        char *ks = strdup(k), *vs = strdup(json_string_value(v));
+        char *ks = qg_strdup(k), *vs = qg_strdup(json_string_value(v));
         if (!ks || !vs) {
-            free(ks);
-            free(vs);
+            qg_free(ks);
+            qg_free(vs);
             return oom(file);
         }
         st->meta_keys[st->n_meta] = ks;
@@ -173,7 +174,7 @@ static qg_status append_tensors(qg_st *st, const char *file, const entry *e, siz
     if ((uint64_t)st->n_tensors + n > (uint64_t)st->cap_tensors) {
         int64_t cap = st->cap_tensors ? st->cap_tensors : 16;
         while ((uint64_t)cap < (uint64_t)st->n_tensors + n) cap *= 2;
-        qg_st_tensor_info *nt = realloc(st->tensors, (size_t)cap * sizeof *nt);
+        qg_st_tensor_info *nt = qg_realloc(st->tensors, (size_t)cap * sizeof *nt);
         if (!nt) return oom(file);
         st->tensors = nt;
         st->cap_tensors = cap;
@@ -181,7 +182,7 @@ static qg_status append_tensors(qg_st *st, const char *file, const entry *e, siz
     for (size_t i = 0; i < n; i++) {
         qg_st_tensor_info *t = &st->tensors[st->n_tensors];
         memset(t, 0, sizeof *t);
-        if (!(t->name = strdup(e[i].name))) return oom(file);
+        if (!(t->name = qg_strdup(e[i].name))) return oom(file);
         st->n_tensors++;
         t->dtype = e[i].dt->dtype;
         t->dtype_name = e[i].dt->name;
@@ -198,7 +199,7 @@ static qg_status parse_header(qg_st *st, json_t *root, const char *file, const u
                               uint64_t data_size) {
     if (!json_is_object(root)) return fail(file, "the header is not a JSON object");
     size_t n = json_object_size(root);
-    entry *e = calloc(n ? n : 1, sizeof *e);
+    entry *e = qg_calloc(n ? n : 1, sizeof *e);
     if (!e) return oom(file);
     size_t k = 0;
     qg_status s = QG_OK;
@@ -222,7 +223,7 @@ static qg_status parse_header(qg_st *st, json_t *root, const char *file, const u
     json_t *meta = json_object_get(root, "__metadata__");
     if (s == QG_OK && meta) s = add_meta(st, file, meta);
     if (s == QG_OK) s = append_tensors(st, file, e, k, data);
-    free(e);
+    qg_free(e);
     return s;
 }
 

@@ -10,6 +10,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "formats/st_internal.h"
+#include "core/alloc.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -46,7 +47,7 @@ static void put(sbuf *b, const char *s, size_t n) {
     if (b->len + n + 1 > b->cap) {
         size_t cap = b->cap ? b->cap : 256;
         while (cap < b->len + n + 1) cap *= 2;
-        char *np = realloc(b->p, cap);
+        char *np = qg_realloc(b->p, cap);
         if (!np) {
             b->err = 1;
             return;
@@ -101,21 +102,21 @@ static int valid_utf8(const char *str) {
 
 qg_status qg_st_writer_new(qg_st_writer **out) {
     if (!out) return qg_set_error(QG_ERR_INVALID_ARG, "safetensors writer: out is NULL");
-    *out = calloc(1, sizeof **out);
+    *out = qg_calloc(1, sizeof **out);
     return *out ? QG_OK : qg_set_error(QG_ERR_NO_MEMORY, "safetensors writer: out of memory");
 }
 
 void qg_st_writer_free(qg_st_writer *w) {
     if (!w) return;
-    for (int64_t i = 0; i < w->n; i++) free(w->t[i].name);
-    free(w->t);
+    for (int64_t i = 0; i < w->n; i++) qg_free(w->t[i].name);
+    qg_free(w->t);
     for (int64_t i = 0; i < w->n_meta; i++) {
-        free(w->mk[i]);
-        free(w->mv[i]);
+        qg_free(w->mk[i]);
+        qg_free(w->mv[i]);
     }
-    free(w->mk);
-    free(w->mv);
-    free(w);
+    qg_free(w->mk);
+    qg_free(w->mv);
+    qg_free(w);
 }
 
 qg_status qg_st_writer_meta(qg_st_writer *w, const char *key, const char *value) {
@@ -127,18 +128,18 @@ qg_status qg_st_writer_meta(qg_st_writer *w, const char *key, const char *value)
             return qg_set_error(QG_ERR_INVALID_ARG, "safetensors writer: metadata key '%.128s' set twice", key);
     if (w->n_meta == w->cap_meta) {
         int64_t cap = w->cap_meta ? 2 * w->cap_meta : 8;
-        char **nk = realloc(w->mk, (size_t)cap * sizeof *nk);
+        char **nk = qg_realloc(w->mk, (size_t)cap * sizeof *nk);
         if (!nk) return qg_set_error(QG_ERR_NO_MEMORY, "safetensors writer: out of memory");
         w->mk = nk;
-        char **nv = realloc(w->mv, (size_t)cap * sizeof *nv);
+        char **nv = qg_realloc(w->mv, (size_t)cap * sizeof *nv);
         if (!nv) return qg_set_error(QG_ERR_NO_MEMORY, "safetensors writer: out of memory");
         w->mv = nv;
         w->cap_meta = cap;
     }
-    char *k = strdup(key), *v = strdup(value);
+    char *k = qg_strdup(key), *v = qg_strdup(value);
     if (!k || !v) {
-        free(k);
-        free(v);
+        qg_free(k);
+        qg_free(v);
         return qg_set_error(QG_ERR_NO_MEMORY, "safetensors writer: out of memory");
     }
     w->mk[w->n_meta] = k;
@@ -173,14 +174,14 @@ qg_status qg_st_writer_add(qg_st_writer *w, const char *name, qg_st_dtype dtype,
             return qg_set_error(QG_ERR_INVALID_ARG, "safetensors writer: tensor '%.128s' added twice", name);
     if (w->n == w->cap) {
         int64_t cap = w->cap ? 2 * w->cap : 16;
-        wtensor *nt = realloc(w->t, (size_t)cap * sizeof *nt);
+        wtensor *nt = qg_realloc(w->t, (size_t)cap * sizeof *nt);
         if (!nt) return qg_set_error(QG_ERR_NO_MEMORY, "safetensors writer: out of memory");
         w->t = nt;
         w->cap = cap;
     }
     wtensor *t = &w->t[w->n];
     memset(t, 0, sizeof *t);
-    if (!(t->name = strdup(name))) return qg_set_error(QG_ERR_NO_MEMORY, "safetensors writer: out of memory");
+    if (!(t->name = qg_strdup(name))) return qg_set_error(QG_ERR_NO_MEMORY, "safetensors writer: out of memory");
     t->dt = dt;
     t->n_dims = n_dims;
     for (int d = 0; d < n_dims; d++) t->shape[d] = shape[d];
@@ -247,21 +248,21 @@ qg_status qg_st_writer_save(qg_st_writer *w, const char *path) {
     sbuf b = {0};
     qg_status st = build_header(w, &b);
     if (st != QG_OK) {
-        free(b.p);
+        qg_free(b.p);
         return st;
     }
     size_t tlen = strlen(path) + 32;
-    char *tmp = malloc(tlen);
+    char *tmp = qg_malloc(tlen);
     if (!tmp) {
-        free(b.p);
+        qg_free(b.p);
         return qg_set_error(QG_ERR_NO_MEMORY, "safetensors writer: out of memory");
     }
     snprintf(tmp, tlen, "%s.tmp.%ld", path, (long)getpid());
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) {
         st = qg_set_error(QG_ERR_IO, "safetensors writer: cannot create %s: %s", tmp, strerror(errno));
-        free(tmp);
-        free(b.p);
+        qg_free(tmp);
+        qg_free(b.p);
         return st;
     }
     uint64_t hlen = b.len;
@@ -275,7 +276,7 @@ qg_status qg_st_writer_save(qg_st_writer *w, const char *path) {
     else if (rename(tmp, path) != 0)
         st = qg_set_error(QG_ERR_IO, "safetensors writer: cannot rename %s to %s: %s", tmp, path, strerror(errno));
     if (st != QG_OK) unlink(tmp);
-    free(tmp);
-    free(b.p);
+    qg_free(tmp);
+    qg_free(b.p);
     return st;
 }

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 
 #include "graph/ptrmap.h"
+#include "core/alloc.h"
 
 struct qg_graph {
     qg_tensor **nodes;
@@ -17,22 +18,22 @@ struct qg_graph {
 
 qg_status qg_graph_new(qg_graph **out) {
     if (!out) return qg_set_error(QG_ERR_INVALID_ARG, "qg_graph_new: out is NULL");
-    *out = calloc(1, sizeof(qg_graph));
+    *out = qg_calloc(1, sizeof(qg_graph));
     return *out ? QG_OK : qg_set_error(QG_ERR_NO_MEMORY, "qg_graph_new: out of memory");
 }
 
 void qg_graph_free(qg_graph *g) {
     if (!g) return;
-    free(g->nodes);
-    free(g->leafs);
+    qg_free(g->nodes);
+    qg_free(g->leafs);
     qg_ptrmap_clear(&g->seen);
-    free(g);
+    qg_free(g);
 }
 
 static qg_status push(qg_tensor ***arr, int *n, int *cap, qg_tensor *t) {
     if (*n == *cap) {
         int c = *cap ? 2 * *cap : 64;
-        qg_tensor **a = realloc(*arr, (size_t)c * sizeof *a);
+        qg_tensor **a = qg_realloc(*arr, (size_t)c * sizeof *a);
         if (!a) return qg_set_error(QG_ERR_NO_MEMORY, "graph: out of memory");
         *arr = a;
         *cap = c;
@@ -48,7 +49,7 @@ qg_status qg_graph_add(qg_graph *g, qg_tensor *t) {
     /* Explicit DFS stack of (tensor, next src index to visit). */
     typedef struct { qg_tensor *t; int next; } frame;
     int cap = 64, top = 0;
-    frame *stack = malloc((size_t)cap * sizeof *stack);
+    frame *stack = qg_malloc((size_t)cap * sizeof *stack);
     if (!stack) return qg_set_error(QG_ERR_NO_MEMORY, "graph: out of memory");
     qg_status st = QG_OK;
     if (qg_ptrmap_get(&g->seen, t) < 0) {
@@ -62,7 +63,7 @@ qg_status qg_graph_add(qg_graph *g, qg_tensor *t) {
             if (!s || qg_ptrmap_get(&g->seen, s) >= 0) continue;
             if ((st = qg_ptrmap_put(&g->seen, s, 1)) != QG_OK) break;
             if (top == cap) {
-                frame *ns = realloc(stack, (size_t)(cap *= 2) * sizeof *stack);
+                frame *ns = qg_realloc(stack, (size_t)(cap *= 2) * sizeof *stack);
                 if (!ns) {
                     st = qg_set_error(QG_ERR_NO_MEMORY, "graph: out of memory");
                     break;
@@ -77,7 +78,7 @@ qg_status qg_graph_add(qg_graph *g, qg_tensor *t) {
         if (done->op == QG_OP_NONE) st = push(&g->leafs, &g->n_leafs, &g->cap_leafs, done);
         else st = push(&g->nodes, &g->n_nodes, &g->cap_nodes, done);
     }
-    free(stack);
+    qg_free(stack);
     return st;
 }
 

@@ -3,6 +3,7 @@
  * mark. A tensor is freed after the step of its last reader, so a node's output never
  * overlaps the inputs it reads. */
 #include "graph/planner.h"
+#include "core/alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -23,7 +24,7 @@ static qg_status arena_free(arena *a, size_t off, size_t size) {
     while (i < a->n && a->free[i].off < off) i++;
     if (a->n == a->cap) {
         int cap = a->cap ? 2 * a->cap : 32;
-        block *b = realloc(a->free, (size_t)cap * sizeof *b);
+        block *b = qg_realloc(a->free, (size_t)cap * sizeof *b);
         if (!b) return qg_set_error(QG_ERR_NO_MEMORY, "planner: out of memory");
         a->free = b;
         a->cap = cap;
@@ -84,7 +85,7 @@ qg_status qg_plan_solve(qg_plan_req *reqs, int n, size_t alignment, size_t *peak
     *peak = 0;
     *naive = 0;
     if (n == 0) return QG_OK;
-    event *ev = malloc((size_t)n * 2 * sizeof *ev);
+    event *ev = qg_malloc((size_t)n * 2 * sizeof *ev);
     if (!ev) return qg_set_error(QG_ERR_NO_MEMORY, "planner: out of memory");
     int ne = 0;
     for (int i = 0; i < n; i++) {
@@ -102,7 +103,7 @@ qg_status qg_plan_solve(qg_plan_req *reqs, int n, size_t alignment, size_t *peak
         if (ev[e].kind == 1) r->offset = arena_alloc(&a, size, peak);
         else st = arena_free(&a, r->offset, size);
     }
-    free(a.free);
-    free(ev);
+    qg_free(a.free);
+    qg_free(ev);
     return st;
 }

@@ -1,4 +1,5 @@
 #include "graph/ptrmap.h"
+#include "core/alloc.h"
 
 #include <stdint.h>
 #include <stdlib.h>
@@ -29,18 +30,18 @@ static void insert(const void **keys, int *vals, size_t cap, const void *key, in
 qg_status qg_ptrmap_put(qg_ptrmap *m, const void *key, int val) {
     if (2 * (m->n + 1) > m->cap) {
         size_t cap = m->cap ? 2 * m->cap : 256;
-        const void **keys = calloc(cap, sizeof *keys);
-        int *vals = calloc(cap, sizeof *vals);
+        const void **keys = qg_calloc(cap, sizeof *keys);
+        int *vals = qg_calloc(cap, sizeof *vals);
         if (!keys || !vals) {
-            free(keys);
-            free(vals);
+            qg_free(keys);
+            qg_free(vals);
             return qg_set_error(QG_ERR_NO_MEMORY, "out of memory (pointer map of %zu entries)", cap);
         }
         size_t n = 0;
         for (size_t i = 0; i < m->cap; i++)
             if (m->keys[i]) insert(keys, vals, cap, m->keys[i], m->vals[i], &n);
-        free(m->keys);
-        free(m->vals);
+        qg_free(m->keys);
+        qg_free(m->vals);
         m->keys = keys;
         m->vals = vals;
         m->cap = cap;
@@ -51,8 +52,8 @@ qg_status qg_ptrmap_put(qg_ptrmap *m, const void *key, int val) {
 }
 
 void qg_ptrmap_clear(qg_ptrmap *m) {
-    free(m->keys);
-    free(m->vals);
+    qg_free(m->keys);
+    qg_free(m->vals);
     m->keys = NULL;
     m->vals = NULL;
     m->cap = m->n = 0;

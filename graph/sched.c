@@ -13,6 +13,7 @@
 #include "core/backend_impl.h"
 #include "graph/planner.h"
 #include "graph/ptrmap.h"
+#include "core/alloc.h"
 
 enum { HOME_UNKNOWN = -2, HOME_EXTERNAL = -3 };
 
@@ -66,7 +67,7 @@ qg_status qg_sched_new(qg_backend *const *backends, int n_backends, qg_sched **o
         return qg_set_error(QG_ERR_INVALID_ARG, "qg_sched_new: need 1..%d backends", QG_SCHED_MAX_BACKENDS);
     for (int i = 0; i < n_backends; i++)
         if (!backends[i]) return qg_set_error(QG_ERR_INVALID_ARG, "qg_sched_new: backend %d is NULL", i);
-    qg_sched *s = calloc(1, sizeof *s);
+    qg_sched *s = qg_calloc(1, sizeof *s);
     if (!s) return qg_set_error(QG_ERR_NO_MEMORY, "qg_sched_new: out of memory");
     memcpy(s->be, backends, (size_t)n_backends * sizeof *backends);
     s->n_be = n_backends;
@@ -78,12 +79,12 @@ static void reset_state(qg_sched *s) {
     qg_ptrmap_clear(&s->assigned);
     qg_ptrmap_clear(&s->pinned);
     qg_ptrmap_clear(&s->info_of);
-    free(s->infos);
-    free(s->clones);
-    free(s->exec);
-    free(s->extra);
-    free(s->splits);
-    free(s->copies);
+    qg_free(s->infos);
+    qg_free(s->clones);
+    qg_free(s->exec);
+    qg_free(s->extra);
+    qg_free(s->splits);
+    qg_free(s->copies);
     s->infos = NULL;
     s->clones = s->extra = NULL;
     s->exec = NULL;
@@ -97,8 +98,8 @@ void qg_sched_free(qg_sched *s) {
     if (!s) return;
     reset_state(s);
     for (int i = 0; i < s->n_be; i++) qg_buffer_free(s->buf[i]);
-    free(s->staging);
-    free(s);
+    qg_free(s->staging);
+    qg_free(s);
 }
 
 static int backend_index(const qg_sched *s, const qg_backend *be) {
@@ -114,7 +115,7 @@ static tinfo *info(qg_sched *s, qg_tensor *root) {
     if (i >= 0) return &s->infos[i];
     if (s->n_infos == s->cap_infos) {
         int cap = s->cap_infos ? 2 * s->cap_infos : 64;
-        tinfo *n = realloc(s->infos, (size_t)cap * sizeof *n);
+        tinfo *n = qg_realloc(s->infos, (size_t)cap * sizeof *n);
         if (!n) return NULL;
         s->infos = n;
         s->cap_infos = cap;
@@ -242,7 +243,9 @@ static qg_status use_source(qg_sched *s, qg_tensor *src, int b, int step, split 
         ri->planned = true;
         ri->first = sp->first + 1;
     }
-    info(s, replica)->last = imax(info(s, replica)->last, step);
+    tinfo *ri = info(s, replica);
+    if (!ri) return qg_set_error(QG_ERR_NO_MEMORY, "scheduler: out of memory");
+    ri->last = imax(ri->last, step);
     if (src == root) {
         *subst = replica;
     } else {
@@ -255,12 +258,12 @@ static qg_status use_source(qg_sched *s, qg_tensor *src, int b, int step, split 
 /* Walk the graph once: assign, split, find copies and lifetimes. */
 static qg_status build(qg_sched *s, const qg_graph *g) {
     int n = qg_graph_n_nodes(g);
-    s->clones = calloc((size_t)n + 1, sizeof *s->clones);
-    s->exec = calloc((size_t)n + 1, sizeof *s->exec);
+    s->clones = qg_calloc((size_t)n + 1, sizeof *s->clones);
+    s->exec = qg_calloc((size_t)n + 1, sizeof *s->exec);
     s->cap_extra = 8 * n + 8;
-    s->extra = calloc((size_t)s->cap_extra, sizeof *s->extra);
-    s->splits = calloc((size_t)n + 1, sizeof *s->splits);
-    s->copies = calloc((size_t)4 * n + 4, sizeof *s->copies);
+    s->extra = qg_calloc((size_t)s->cap_extra, sizeof *s->extra);
+    s->splits = qg_calloc((size_t)n + 1, sizeof *s->splits);
+    s->copies = qg_calloc((size_t)4 * n + 4, sizeof *s->copies);
     if (!s->clones || !s->exec || !s->extra || !s->splits || !s->copies)
         return qg_set_error(QG_ERR_NO_MEMORY, "scheduler: out of memory for %d nodes", n);
     for (int i = 0; i < n; i++) {
@@ -286,6 +289,7 @@ static qg_status build(qg_sched *s, const qg_graph *g) {
         }
         if (node->view_src) { /* writes into existing storage: keep it alive until now */
             tinfo *ti = info(s, node->view_src);
+            if (!ti) return qg_set_error(QG_ERR_NO_MEMORY, "scheduler: out of memory");
             if (ti->home == HOME_UNKNOWN) ti->home = b;
             ti->last = imax(ti->last, step);
         } else {
@@ -314,7 +318,7 @@ static qg_status build(qg_sched *s, const qg_graph *g) {
 static qg_status plan_backend(qg_sched *s, int b, size_t alignment, bool place) {
     int n = 0;
     for (int i = 0; i < s->n_infos; i++) n += s->infos[i].planned && s->infos[i].home == b;
-    qg_plan_req *reqs = calloc((size_t)n + 1, sizeof *reqs);
+    qg_plan_req *reqs = qg_calloc((size_t)n + 1, sizeof *reqs);
     if (!reqs) return qg_set_error(QG_ERR_NO_MEMORY, "scheduler: out of memory");
     int r = 0;
     for (int i = 0; i < s->n_infos; i++) {
@@ -331,7 +335,7 @@ static qg_status plan_backend(qg_sched *s, int b, size_t alignment, bool place) 
         for (int i = 0; i < s->n_infos; i++)
             if (s->infos[i].planned && s->infos[i].home == b) s->infos[i].offset = reqs[r++].offset;
     }
-    free(reqs);
+    qg_free(reqs);
     if (st != QG_OK || !place || peak == 0) return st;
     if (!s->buf[b] || qg_buffer_size(s->buf[b]) < peak) {
         qg_buffer_free(s->buf[b]);
@@ -401,12 +405,12 @@ static qg_status transfer(qg_sched *s, const copy_op *c) {
     qg_tensor *dst = c->replica;
     size_t size = qg_nbytes(src);
     qg_backend *from = src->buffer->backend, *to = dst->buffer->backend;
-    qg_status st = from->vt->synchronize(from->dev);
+    qg_status st = qg_backend_synchronize(from);
     if (st != QG_OK) return st;
     if (from->props.host_memory) return qg_tensor_set(dst, src->data, 0, size);
     if (to->props.host_memory) return qg_tensor_get(src, dst->data, 0, size);
     if (s->staging_size < size) {
-        void *p = realloc(s->staging, size);
+        void *p = qg_realloc(s->staging, size);
         if (!p) return qg_set_error(QG_ERR_NO_MEMORY, "scheduler: no staging memory for %zu bytes", size);
         s->staging = p;
         s->staging_size = size;
@@ -420,16 +424,29 @@ qg_status qg_sched_compute(qg_sched *s, qg_graph *g) {
     qg_status st;
     if (s->graph != g || s->graph_nodes != qg_graph_n_nodes(g))
         if ((st = qg_sched_alloc(s, g)) != QG_OK) return st;
-    for (int i = 0; i < s->n_splits; i++) {
+    st = QG_OK;
+    for (int i = 0; st == QG_OK && i < s->n_splits; i++) {
         const split *sp = &s->splits[i];
         qg_backend *be = s->be[sp->backend];
-        for (int c = sp->copy_first; c < sp->copy_first + sp->n_copies; c++)
-            if ((st = transfer(s, &s->copies[c])) != QG_OK) return st;
-        if ((st = be->vt->compute(be->dev, s->exec + sp->first, sp->n)) != QG_OK) return st;
+        /* Each device call holds its backend's lock, one backend at a time (copies lock
+         * inside qg_tensor_set/get), so threads sharing backends cannot deadlock. */
+        for (int c = sp->copy_first; st == QG_OK && c < sp->copy_first + sp->n_copies; c++)
+            st = transfer(s, &s->copies[c]);
+        if (st != QG_OK) break;
+        pthread_mutex_lock(&be->lock);
+        st = be->vt->compute(be->dev, s->exec + sp->first, sp->n);
+        pthread_mutex_unlock(&be->lock);
     }
-    for (int b = 0; b < s->n_be; b++)
-        if ((st = s->be[b]->vt->synchronize(s->be[b]->dev)) != QG_OK) return st;
-    return QG_OK;
+    /* Wait for every backend, also after a failure, so that nothing still runs on our
+     * buffers when the caller frees or reuses them; the first error is the one reported. */
+    qg_status first = st;
+    char msg[512] = "";
+    if (first != QG_OK) snprintf(msg, sizeof msg, "%s", qg_last_error());
+    for (int b = 0; b < s->n_be; b++) {
+        qg_status sync = qg_backend_synchronize(s->be[b]);
+        if (st == QG_OK) st = sync;
+    }
+    return first != QG_OK ? qg_set_error(first, "%s", msg) : st;
 }
 
 qg_status qg_sched_set_weight_affinity(qg_sched *s, bool on) {

@@ -2,6 +2,7 @@
  * the per-device calls (options, supports_op, synchronize) to the owning plugin. */
 #define _GNU_SOURCE
 #include "plugins/registry.h"
+#include "core/alloc.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,17 +74,23 @@ qg_status qg_backend_open(const char *device_name, qg_backend **out) {
     }
     qg_registry_unlock();
 
-    qg_backend *be = calloc(1, sizeof *be);
+    qg_backend *be = qg_calloc(1, sizeof *be);
     if (!be) return qg_set_error(QG_ERR_NO_MEMORY, "qg_backend_open: out of memory");
     qg_clear_error();
     qg_status st = pl->vt->device_open(index, &be->dev);
     if (st != QG_OK) {
         char msg[600];
         snprintf(msg, sizeof msg, "%s", *qg_last_error() ? qg_last_error() : qg_status_name(st));
-        free(be);
+        qg_free(be);
         return qg_set_error(st, "opening device '%s' of plugin '%s' failed: %s", device_name,
                             pl->vt->name, msg);
     }
+    /* recursive: a locked call (a scheduler's copy) may set a tensor on the same device */
+    pthread_mutexattr_t attr;
+    pthread_mutexattr_init(&attr);
+    pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
+    pthread_mutex_init(&be->lock, &attr);
+    pthread_mutexattr_destroy(&attr);
     be->plugin = pl;
     be->vt = pl->vt;
     be->device_index = index;
@@ -95,7 +102,8 @@ qg_status qg_backend_open(const char *device_name, qg_backend **out) {
 void qg_backend_free(qg_backend *be) {
     if (!be) return;
     if (be->dev) be->vt->device_close(be->dev);
-    free(be);
+    pthread_mutex_destroy(&be->lock);
+    qg_free(be);
 }
 
 const qg_device_props *qg_backend_props(const qg_backend *be) { return be ? &be->props : NULL; }
@@ -108,7 +116,10 @@ qg_status qg_backend_set_option(qg_backend *be, const char *key, const char *val
     if (!be->vt->set_option)
         return qg_set_error(QG_ERR_UNSUPPORTED, "device '%s' has no settable options (key '%s')",
                             be->props.name, key);
-    return be->vt->set_option(be->dev, key, value);
+    pthread_mutex_lock(&be->lock);
+    qg_status st = be->vt->set_option(be->dev, key, value);
+    pthread_mutex_unlock(&be->lock);
+    return st;
 }
 
 qg_status qg_backend_get_option(qg_backend *be, const char *key, char *value, size_t size) {
@@ -118,7 +129,9 @@ qg_status qg_backend_get_option(qg_backend *be, const char *key, char *value, si
         return qg_set_error(QG_ERR_UNSUPPORTED, "device '%s' has no readable options (key '%s')",
                             be->props.name, key);
     value[0] = '\0';
+    pthread_mutex_lock(&be->lock);
     qg_status st = be->vt->get_option(be->dev, key, value, size);
+    pthread_mutex_unlock(&be->lock);
     value[size - 1] = '\0';
     return st;
 }
@@ -130,5 +143,8 @@ bool qg_backend_supports_op(qg_backend *be, const qg_tensor *node) {
 
 qg_status qg_backend_synchronize(qg_backend *be) {
     if (!be) return qg_set_error(QG_ERR_INVALID_ARG, "qg_backend_synchronize: backend is NULL");
-    return be->vt->synchronize(be->dev);
+    pthread_mutex_lock(&be->lock);
+    qg_status st = be->vt->synchronize(be->dev);
+    pthread_mutex_unlock(&be->lock);
+    return st;
 }

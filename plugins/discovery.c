@@ -6,6 +6,7 @@
  * plugin with a name already loaded is skipped and reported; the first one wins. */
 #define _GNU_SOURCE
 #include "plugins/registry.h"
+#include "core/alloc.h"
 
 #include <dirent.h>
 #include <limits.h>
@@ -50,12 +51,12 @@ static void compute_places(void) {
     if (n_places > 0) return;
     const char *env = getenv("QG_PLUGIN_PATH");
     if (env) {
-        char *copy = strdup(env);
+        char *copy = qg_strdup(env);
         char *save = NULL;
         for (char *tok = copy ? strtok_r(copy, ":", &save) : NULL; tok;
              tok = strtok_r(NULL, ":", &save))
             add_place(tok);
-        free(copy);
+        qg_free(copy);
     }
     const char *only = getenv("QG_PLUGIN_PATH_ONLY");
     if (!(only && *only && strcmp(only, "0") != 0)) {
@@ -109,11 +110,11 @@ static int list_dir(const char *dir, char ***names_out) {
         if (!is_plugin_name(e->d_name)) continue;
         if (n == cap) {
             cap = cap ? 2 * cap : 16;
-            char **grown = realloc(names, (size_t)cap * sizeof *grown);
+            char **grown = qg_realloc(names, (size_t)cap * sizeof *grown);
             if (!grown) break;
             names = grown;
         }
-        names[n] = strdup(e->d_name);
+        names[n] = qg_strdup(e->d_name);
         if (names[n]) n++;
     }
     closedir(d);
@@ -157,9 +158,9 @@ static void search_place(const char *place, char *summary, size_t size, size_t *
         char file[PATH_MAX + 256];
         int len_file = snprintf(file, sizeof file, "%s/%s", place, names[i]);
         if (len_file > 0 && (size_t)len_file < sizeof file) qg_plugin_load_locked(file, true, NULL);
-        free(names[i]);
+        qg_free(names[i]);
     }
-    free(names);
+    qg_free(names);
 }
 
 qg_status qg_plugins_load_default(void) {

@@ -4,6 +4,8 @@
  * a failure closes the handle and returns QG_ERR_PLUGIN naming the file and the cause. */
 #define _GNU_SOURCE
 #include "plugins/registry.h"
+#include "core/alloc.h"
+#include "plugins/probe.h"
 
 #include <dlfcn.h>
 #include <limits.h>
@@ -83,6 +85,10 @@ qg_status qg_plugin_load_locked(const char *path, bool discovery, qg_plugin **ou
         copy_str(real, sizeof real, path);
     }
 
+    /* QG_PLUGIN_PROBE=1: a plugin that crashes or hangs in a child is never dlopen'ed here. */
+    char why[sizeof r.error];
+    if (qg_probe_enabled() && !qg_probe_plugin(path, why, sizeof why)) return fail(&r, NULL, "%s", why);
+
     dlerror();
     void *handle = dlopen(path, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {
@@ -147,9 +153,9 @@ qg_status qg_plugin_load_locked(const char *path, bool discovery, qg_plugin **ou
         return fail(&r, handle, "device_count failed: %s", msg);
     }
 
-    qg_plugin *p = calloc(1, sizeof *p);
+    qg_plugin *p = qg_calloc(1, sizeof *p);
     if (!p || qg_registry_add(p) != QG_OK) {
-        free(p);
+        qg_free(p);
         if (vt->shutdown) vt->shutdown();
         return fail(&r, handle, "out of memory");
     }

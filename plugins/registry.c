@@ -3,6 +3,7 @@
  * stays reachable from static pointers until exit, so leak checkers stay quiet. */
 #define _GNU_SOURCE
 #include "plugins/registry.h"
+#include "core/alloc.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -51,7 +52,7 @@ qg_plugin *qg_registry_find_path(const char *real_path) {
 qg_status qg_registry_add(qg_plugin *p) {
     if (n_plugins == cap_plugins) {
         int cap = cap_plugins ? 2 * cap_plugins : 8;
-        qg_plugin **grown = realloc(plugins, (size_t)cap * sizeof *grown);
+        qg_plugin **grown = qg_realloc(plugins, (size_t)cap * sizeof *grown);
         if (!grown) return qg_set_error(QG_ERR_NO_MEMORY, "plugin registry: out of memory");
         plugins = grown;
         cap_plugins = cap;
@@ -63,7 +64,7 @@ qg_status qg_registry_add(qg_plugin *p) {
 void qg_registry_report(const qg_plugin_report *r) {
     if (n_reports == cap_reports) {
         int cap = cap_reports ? 2 * cap_reports : 8;
-        qg_plugin_report *grown = realloc(reports, (size_t)cap * sizeof *grown);
+        qg_plugin_report *grown = qg_realloc(reports, (size_t)cap * sizeof *grown);
         if (!grown) return; /* the report is best effort; the status still reaches the caller */
         reports = grown;
         cap_reports = cap;

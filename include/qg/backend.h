@@ -57,6 +57,13 @@ QG_API const char *qg_plugin_search_path(void);
 QG_API int qg_device_count(void);
 QG_API qg_status qg_device_get(int i, qg_device_props *props, const char **plugin_name);
 
+/* Threads: plugin loading and the device list are guarded by one lock. A qg_backend may
+ * be shared by threads: the library makes one call into its device at a time (compute,
+ * synchronize, buffer alloc/free/set/get, options; a mutex in the object), while each
+ * thread uses its own context, graph, scheduler and buffers. Two qg_backend_open() of one device give independent plugin devices (their
+ * own thread pool and scratch) that compute in parallel. A qg_sched, qg_graph or
+ * qg_context must not be used by two threads at once. */
+
 /* Open a device by name; loads the default plugins first if none are loaded. */
 QG_API qg_status qg_backend_open(const char *device_name, qg_backend **out);
 QG_API void qg_backend_free(qg_backend *be);

@@ -134,6 +134,16 @@ QG_API uint8_t qg_fp32_to_e4m3(float f); /* saturates to +-448, NaN stays NaN */
 QG_API float qg_e5m2_to_fp32(uint8_t v);
 QG_API uint8_t qg_fp32_to_e5m2(float f); /* saturates finite values to +-57344 */
 
+/* Testing hook (fault injection): make the n-th host allocation made by libqgraph from
+ * now on fail (return NULL), once; n <= 0 disarms. The environment variable
+ * QG_FAIL_ALLOC=n does the same when the library loads. Safe to call from any thread;
+ * the count is process-wide, so allocations on other threads count too. */
+QG_API void qg_alloc_fail_after(long n);
+
+/* Number of host allocation attempts libqgraph has made since the process started
+ * (QG_ALLOC_STATS=1 prints it at exit); a fault sweep uses it to know how far to go. */
+QG_API long qg_alloc_count(void);
+
 #ifdef __cplusplus
 }
 #endif
