@@ -3,44 +3,23 @@
  * and the products are accumulated in double, so the only rounding is the final one. */
 #include "core/quant/quant.h"
 
-float qg_vec_dot_f32(int64_t n, const void *x, const void *y) {
-    const float *a = x, *b = y;
-    double sum = 0;
-    for (int64_t i = 0; i < n; i++) sum += (double)a[i] * (double)b[i];
-    return (float)sum;
-}
+#define SAME(v) (v)
 
-float qg_vec_dot_f16(int64_t n, const void *x, const void *y) {
-    const uint16_t *a = x, *b = y;
-    double sum = 0;
-    for (int64_t i = 0; i < n; i++)
-        sum += (double)qg_fp16_to_fp32(a[i]) * (double)qg_fp16_to_fp32(b[i]);
-    return (float)sum;
-}
+/* One element at a time: x decoded by decx, y by decy, products summed in double. */
+#define ELEM_DOT(t, xtype, ytype, decx, decy)                                         \
+    float qg_vec_dot_##t(int64_t n, const void *x, const void *y) {                   \
+        const xtype *a = x;                                                           \
+        const ytype *b = y;                                                           \
+        double sum = 0;                                                               \
+        for (int64_t i = 0; i < n; i++) sum += (double)decx(a[i]) * (double)decy(b[i]); \
+        return (float)sum;                                                            \
+    }
 
-float qg_vec_dot_bf16(int64_t n, const void *x, const void *y) {
-    const uint16_t *a = x, *b = y;
-    double sum = 0;
-    for (int64_t i = 0; i < n; i++)
-        sum += (double)qg_bf16_to_fp32(a[i]) * (double)qg_bf16_to_fp32(b[i]);
-    return (float)sum;
-}
-
-float qg_vec_dot_f8_e4m3(int64_t n, const void *x, const void *y) {
-    const uint8_t *a = x;
-    const float *b = y;
-    double sum = 0;
-    for (int64_t i = 0; i < n; i++) sum += (double)qg_e4m3_to_fp32(a[i]) * (double)b[i];
-    return (float)sum;
-}
-
-float qg_vec_dot_f8_e5m2(int64_t n, const void *x, const void *y) {
-    const uint8_t *a = x;
-    const float *b = y;
-    double sum = 0;
-    for (int64_t i = 0; i < n; i++) sum += (double)qg_e5m2_to_fp32(a[i]) * (double)b[i];
-    return (float)sum;
-}
+ELEM_DOT(f32, float, float, SAME, SAME)
+ELEM_DOT(f16, uint16_t, uint16_t, qg_fp16_to_fp32, qg_fp16_to_fp32)
+ELEM_DOT(bf16, uint16_t, uint16_t, qg_bf16_to_fp32, qg_bf16_to_fp32)
+ELEM_DOT(f8_e4m3, uint8_t, float, qg_e4m3_to_fp32, SAME)
+ELEM_DOT(f8_e5m2, uint8_t, float, qg_e5m2_to_fp32, SAME)
 
 /* MXFP8: the block's power-of-two scale multiplies the block's partial sum (exact). */
 static float mxfp8_dot(int64_t n, const void *x, const float *y, float (*dec)(uint8_t)) {

@@ -60,25 +60,8 @@ void qg_from_float_f32(const float *src, void *dst, int64_t n) {
     memmove(dst, src, (size_t)n * sizeof(float));
 }
 
-void qg_to_float_f16(const void *src, float *dst, int64_t n) {
-    const uint16_t *s = src;
-    for (int64_t i = 0; i < n; i++) dst[i] = qg_fp16_to_fp32(s[i]);
-}
-
-void qg_from_float_f16(const float *src, void *dst, int64_t n) {
-    uint16_t *d = dst;
-    for (int64_t i = 0; i < n; i++) d[i] = qg_fp32_to_fp16(src[i]);
-}
-
-void qg_to_float_bf16(const void *src, float *dst, int64_t n) {
-    const uint16_t *s = src;
-    for (int64_t i = 0; i < n; i++) dst[i] = qg_bf16_to_fp32(s[i]);
-}
-
-void qg_from_float_bf16(const float *src, void *dst, int64_t n) {
-    uint16_t *d = dst;
-    for (int64_t i = 0; i < n; i++) d[i] = qg_fp32_to_bf16(src[i]);
-}
+QG_ELEM_ROWS(f16, uint16_t, qg_fp16_to_fp32, qg_fp32_to_fp16)
+QG_ELEM_ROWS(bf16, uint16_t, qg_bf16_to_fp32, qg_fp32_to_bf16)
 
 void qg_to_float_f64(const void *src, float *dst, int64_t n) {
     const double *s = src;

@@ -5,7 +5,7 @@
  * Quantizers: MXFP4 takes e = floor(log2(amax)) - 2 + 127 (2 = exponent of 6, the
  * largest E2M1 value); NVFP4 takes each sub-block scale as amax/6 rounded to E4M3. Each
  * element then takes the nearest representable value (the lower code on ties). */
-#include "core/quant/quant.h"
+#include "core/quant/block32.h"
 
 #include <math.h>
 
@@ -25,39 +25,24 @@ static uint8_t nearest_e2m1(float x, float half_scale) {
     return best;
 }
 
-void qg_to_float_mxfp4(const void *src, float *dst, int64_t n) {
-    const qg_block_mxfp4 *b = src;
-    for (int64_t i = 0; i < n / QG_QK_MXFP4; i++, dst += QG_QK_MXFP4) {
-        float h = b[i].e == 0xff ? NAN : ldexpf(1.0f, (int)b[i].e - 128); /* half scale */
-        for (int j = 0; j < 16; j++) {
-            dst[j] = (float)qg_e2m1_x2[b[i].qs[j] & 15] * h;
-            dst[j + 16] = (float)qg_e2m1_x2[b[i].qs[j] >> 4] * h;
-        }
+/* Nearest codes of x[j] and x[j + half] packed into the low and high nibble of qs[j]. */
+static void pack_e2m1(const float *x, int half, float half_scale, uint8_t *qs) {
+    for (int j = 0; j < half; j++) {
+        uint8_t lo = nearest_e2m1(x[j], half_scale), hi = nearest_e2m1(x[j + half], half_scale);
+        qs[j] = (uint8_t)(lo | (hi << 4));
     }
+}
+
+void qg_to_float_mxfp4(const void *src, float *dst, int64_t n) {
+    qg_b32_to_float(src, sizeof(qg_block_mxfp4), qg_b32_decode_mxfp4, false, dst, n);
 }
 
 void qg_from_float_mxfp4(const float *src, void *dst, int64_t n) {
     qg_block_mxfp4 *b = dst;
     for (int64_t i = 0; i < n / QG_QK_MXFP4; i++, src += QG_QK_MXFP4) {
-        float amax = 0;
-        for (int j = 0; j < QG_QK_MXFP4; j++)
-            if (fabsf(src[j]) > amax) amax = fabsf(src[j]);
-        int e = 0;
-        if (amax > 0 && isfinite(amax)) {
-            int ex;
-            frexpf(amax, &ex); /* floor(log2(amax)) = ex - 1 */
-            e = ex - 1 - 2 + 127;
-            if (e < 0) e = 0;
-            if (e > 254) e = 254;
-        } else if (isinf(amax)) {
-            e = 254;
-        }
-        float h = ldexpf(1.0f, e - 128);
-        b[i].e = (uint8_t)e;
-        for (int j = 0; j < 16; j++) {
-            uint8_t lo = nearest_e2m1(src[j], h), hi = nearest_e2m1(src[j + 16], h);
-            b[i].qs[j] = (uint8_t)(lo | (hi << 4));
-        }
+        uint8_t e = qg_mx_scale(src, QG_QK_MXFP4, 2); /* 2: the exponent of 6 */
+        b[i].e = e;
+        pack_e2m1(src, 16, ldexpf(1.0f, (int)e - 128), b[i].qs);
     }
 }
 
@@ -85,17 +70,10 @@ void qg_from_float_nvfp4(const float *src, void *dst, int64_t n) {
     qg_block_nvfp4 *b = dst;
     for (int64_t i = 0; i < n / QG_QK_NVFP4; i++) {
         for (int s = 0; s < 4; s++, src += QG_NVFP4_SUB) {
-            float amax = 0;
-            for (int j = 0; j < QG_NVFP4_SUB; j++)
-                if (fabsf(src[j]) > amax) amax = fabsf(src[j]);
+            float amax = qg_absmax(src, QG_NVFP4_SUB);
             uint8_t code = isnan(amax) ? 0 : qg_fp32_to_e4m3(amax / 6.0f);
             b[i].d[s] = code;
-            float h = qg_ue4m3_to_fp32(code) * 0.5f;
-            uint8_t *qs = b[i].qs + 8 * s;
-            for (int j = 0; j < 8; j++) {
-                uint8_t lo = nearest_e2m1(src[j], h), hi = nearest_e2m1(src[j + 8], h);
-                qs[j] = (uint8_t)(lo | (hi << 4));
-            }
+            pack_e2m1(src, 8, qg_ue4m3_to_fp32(code) * 0.5f, b[i].qs + 8 * s);
         }
     }
 }

@@ -24,28 +24,27 @@ float qg_e5m2_to_fp32(uint8_t v) {
     return qg_fp16_to_fp32((uint16_t)((uint16_t)v << 8));
 }
 
-uint8_t qg_fp32_to_e4m3(float f) {
+/* Sign, NaN and infinity handling around qg_round_minifloat; finite overflow saturates
+ * to max_code. */
+static uint8_t fp8_encode(float f, int mbits, int bias, uint32_t max_code, uint8_t nan_code,
+                          uint8_t inf_code) {
     uint32_t x;
     memcpy(&x, &f, sizeof x);
     uint8_t sign = (uint8_t)((x >> 24) & 0x80u);
     uint32_t ax = x & 0x7fffffffu;
-    if (ax > 0x7f800000u) return (uint8_t)(sign | 0x7fu);
-    if (ax == 0x7f800000u) return (uint8_t)(sign | E4M3_MAX_CODE);
-    uint32_t q = qg_round_minifloat(ax, 3, 7);
-    if (q > E4M3_MAX_CODE) q = E4M3_MAX_CODE;
+    if (ax > 0x7f800000u) return (uint8_t)(sign | nan_code);
+    if (ax == 0x7f800000u) return (uint8_t)(sign | inf_code);
+    uint32_t q = qg_round_minifloat(ax, mbits, bias);
+    if (q > max_code) q = max_code;
     return (uint8_t)(sign | q);
 }
 
+uint8_t qg_fp32_to_e4m3(float f) {
+    return fp8_encode(f, 3, 7, E4M3_MAX_CODE, 0x7f, E4M3_MAX_CODE);
+}
+
 uint8_t qg_fp32_to_e5m2(float f) {
-    uint32_t x;
-    memcpy(&x, &f, sizeof x);
-    uint8_t sign = (uint8_t)((x >> 24) & 0x80u);
-    uint32_t ax = x & 0x7fffffffu;
-    if (ax > 0x7f800000u) return (uint8_t)(sign | 0x7eu);
-    if (ax == 0x7f800000u) return (uint8_t)(sign | E5M2_INF_CODE);
-    uint32_t q = qg_round_minifloat(ax, 2, 15);
-    if (q > E5M2_MAX_CODE) q = E5M2_MAX_CODE;
-    return (uint8_t)(sign | q);
+    return fp8_encode(f, 2, 15, E5M2_MAX_CODE, 0x7e, E5M2_INF_CODE);
 }
 
 float qg_e8m0_to_fp32(uint8_t e) {
@@ -53,35 +52,12 @@ float qg_e8m0_to_fp32(uint8_t e) {
     return ldexpf(1.0f, (int)e - 127);
 }
 
-void qg_to_float_f8_e4m3(const void *src, float *dst, int64_t n) {
-    const uint8_t *s = src;
-    for (int64_t i = 0; i < n; i++) dst[i] = qg_e4m3_to_fp32(s[i]);
-}
+QG_ELEM_ROWS(f8_e4m3, uint8_t, qg_e4m3_to_fp32, qg_fp32_to_e4m3)
+QG_ELEM_ROWS(f8_e5m2, uint8_t, qg_e5m2_to_fp32, qg_fp32_to_e5m2)
 
-void qg_from_float_f8_e4m3(const float *src, void *dst, int64_t n) {
-    uint8_t *d = dst;
-    for (int64_t i = 0; i < n; i++) d[i] = qg_fp32_to_e4m3(src[i]);
-}
-
-void qg_to_float_f8_e5m2(const void *src, float *dst, int64_t n) {
-    const uint8_t *s = src;
-    for (int64_t i = 0; i < n; i++) dst[i] = qg_e5m2_to_fp32(s[i]);
-}
-
-void qg_from_float_f8_e5m2(const float *src, void *dst, int64_t n) {
-    uint8_t *d = dst;
-    for (int64_t i = 0; i < n; i++) d[i] = qg_fp32_to_e5m2(src[i]);
-}
-
-/* OCP MX shared scale: e = floor(log2(amax)) - emax_elem + 127, clamped to 0..254; an
- * all-zero block gets 0. NaN elements are ignored for amax; an infinite amax takes the
- * largest scale (its elements then saturate or stay infinite per the element format). */
-static uint8_t mx_scale(const float *x, int emax_elem) {
-    float amax = 0;
-    for (int j = 0; j < QG_QK_MXFP8; j++) {
-        float a = fabsf(x[j]);
-        if (a > amax) amax = a;
-    }
+/* OCP MX shared scale (see quant.h). */
+uint8_t qg_mx_scale(const float *x, int n, int emax_elem) {
+    float amax = qg_absmax(x, n);
     if (amax == 0) return 0;
     if (isinf(amax)) return 254;
     int ex;
@@ -96,7 +72,7 @@ static void mxfp8_from_float(const float *src, void *dst, int64_t n, int emax_el
                              uint8_t (*enc)(float)) {
     qg_block_mxfp8 *b = dst;
     for (int64_t i = 0; i < n / QG_QK_MXFP8; i++, src += QG_QK_MXFP8) {
-        uint8_t e = mx_scale(src, emax_elem);
+        uint8_t e = qg_mx_scale(src, QG_QK_MXFP8, emax_elem);
         b[i].e = e;
         /* dividing by 2^(e-127) is exact scaling by a power of two (ldexp) */
         for (int j = 0; j < QG_QK_MXFP8; j++) b[i].q[j] = enc(ldexpf(src[j], 127 - (int)e));

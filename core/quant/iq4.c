@@ -29,14 +29,8 @@ static int iq4_nearest(float v) {
 
 /* Best scale for 32 values (0 for an all-tiny block). */
 static float iq4_block_scale(const float *x) {
-    float amax = 0.0f, max = 0.0f;
-    for (int j = 0; j < 32; ++j) {
-        if (fabsf(x[j]) > amax) {
-            amax = fabsf(x[j]);
-            max = x[j];
-        }
-    }
-    if (!(amax >= QG_KQ_EPS)) return 0.0f;
+    const float max = qg_signed_absmax(x, 32);
+    if (!(fabsf(max) >= QG_KQ_EPS)) return 0.0f;
     float best_d = 0.0f, best = -1.0f;
     const int ends[2] = {qg_iq4_values[0], qg_iq4_values[15]};
     for (int e = 0; e < 2; ++e) {
@@ -69,13 +63,21 @@ static void iq4_assign(const float *x, float d, uint8_t *L) {
     for (int j = 0; j < 32; ++j) L[j] = (uint8_t)iq4_nearest(id * x[j]);
 }
 
+/* Table values of 32 elements stored as in Q4_0 (element j < 16 low nibble of qs[j]). */
+static void iq4_values32(const uint8_t *qs, int8_t *v) {
+    for (int j = 0; j < 16; ++j) {
+        v[j] = qg_iq4_values[qs[j] & 15];
+        v[j + 16] = qg_iq4_values[qs[j] >> 4];
+    }
+}
+
 void qg_to_float_iq4_nl(const void *src, float *dst, int64_t n) {
     const qg_block_iq4_nl *b = src;
-    for (int64_t i = 0; i < n / QG_QK_IQ4NL; ++i, ++b) {
+    int8_t v[32];
+    for (int64_t i = 0; i < n / QG_QK_IQ4NL; ++i, ++b, dst += 32) {
         const float d = qg_fp16_to_fp32(b->d);
-        for (int j = 0; j < 16; ++j) dst[j] = d * qg_iq4_values[b->qs[j] & 15];
-        for (int j = 0; j < 16; ++j) dst[j + 16] = d * qg_iq4_values[b->qs[j] >> 4];
-        dst += 32;
+        iq4_values32(b->qs, v);
+        for (int j = 0; j < 32; ++j) dst[j] = d * v[j];
     }
 }
 
@@ -93,13 +95,12 @@ void qg_from_float_iq4_nl(const float *src, void *dst, int64_t n) {
 float qg_vec_dot_iq4_nl(int64_t n, const void *vx, const void *vy) {
     const qg_block_iq4_nl *x = vx;
     const qg_block_q8_0 *y = vy;
+    int8_t v[32];
     double sum = 0.0;
     for (int64_t i = 0; i < n / QG_QK_IQ4NL; ++i) {
         int32_t s = 0;
-        for (int j = 0; j < 16; ++j) {
-            s += qg_iq4_values[x[i].qs[j] & 15] * y[i].qs[j];
-            s += qg_iq4_values[x[i].qs[j] >> 4] * y[i].qs[j + 16];
-        }
+        iq4_values32(x[i].qs, v);
+        for (int j = 0; j < 32; ++j) s += v[j] * y[i].qs[j];
         sum += (double)qg_fp16_to_fp32(x[i].d) * (double)qg_fp16_to_fp32(y[i].d) * s;
     }
     return (float)sum;
@@ -111,33 +112,26 @@ static int iq4_xs_scale(const qg_block_iq4_xs *b, int ib) {
     return (lo | (hi << 4)) - 32;
 }
 
-void qg_to_float_iq4_xs(const void *src, float *dst, int64_t n) {
-    const qg_block_iq4_xs *b = src;
-    for (int64_t i = 0; i < n / QG_QK_K; ++i, ++b) {
-        const float d = qg_fp16_to_fp32(b->d);
-        for (int ib = 0; ib < 8; ++ib) {
-            const float dl = d * iq4_xs_scale(b, ib);
-            const uint8_t *qs = b->qs + 16 * ib;
-            for (int j = 0; j < 16; ++j) dst[j] = dl * qg_iq4_values[qs[j] & 15];
-            for (int j = 0; j < 16; ++j) dst[j + 16] = dl * qg_iq4_values[qs[j] >> 4];
-            dst += 32;
-        }
+/* IQ4_XS as a type-0 K-quant block: eight sub-blocks of 32 with levels T[q]. */
+static void iq4_xs_decode(const void *restrict block, qg_kq_block *restrict out) {
+    const qg_block_iq4_xs *b = block;
+    out->type1 = false;
+    out->nsub = 8;
+    out->d = qg_fp16_to_fp32(b->d);
+    for (int ib = 0; ib < 8; ++ib) {
+        out->sc[ib] = iq4_xs_scale(b, ib);
+        iq4_values32(b->qs + 16 * ib, out->sq + 32 * ib);
     }
 }
 
-static void iq4_xs_quantize_block(const float *x, qg_block_iq4_xs *y) {
+static void iq4_xs_quantize_block(const float *x, void *block) {
+    qg_block_iq4_xs *y = block;
     float scales[8];
-    float amax = 0.0f, max_scale = 0.0f;
-    for (int ib = 0; ib < 8; ++ib) {
-        scales[ib] = iq4_block_scale(x + 32 * ib);
-        if (fabsf(scales[ib]) > amax) {
-            amax = fabsf(scales[ib]);
-            max_scale = scales[ib];
-        }
-    }
+    for (int ib = 0; ib < 8; ++ib) scales[ib] = iq4_block_scale(x + 32 * ib);
+    const float max_scale = qg_signed_absmax(scales, 8);
     memset(y, 0, sizeof *y);
     /* The largest sub-block scale maps to ls-32 = -32. */
-    const float d = amax > 0.0f ? -max_scale / 32.0f : 0.0f;
+    const float d = fabsf(max_scale) > 0.0f ? -max_scale / 32.0f : 0.0f;
     y->d = qg_fp32_to_fp16(d);
     const float dh = qg_fp16_to_fp32(y->d);
     const float id = d != 0.0f ? 1.0f / d : 0.0f;
@@ -152,28 +146,4 @@ static void iq4_xs_quantize_block(const float *x, qg_block_iq4_xs *y) {
     }
 }
 
-void qg_from_float_iq4_xs(const float *src, void *dst, int64_t n) {
-    qg_block_iq4_xs *y = dst;
-    for (int64_t i = 0; i < n / QG_QK_K; ++i) iq4_xs_quantize_block(src + i * QG_QK_K, y + i);
-}
-
-float qg_vec_dot_iq4_xs(int64_t n, const void *vx, const void *vy) {
-    const qg_block_iq4_xs *x = vx;
-    const qg_block_q8_K *y = vy;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n / QG_QK_K; ++i) {
-        int32_t isum = 0;
-        for (int ib = 0; ib < 8; ++ib) {
-            const uint8_t *qs = x[i].qs + 16 * ib;
-            const int8_t *q8 = y[i].qs + 32 * ib;
-            int32_t s = 0;
-            for (int j = 0; j < 16; ++j) {
-                s += qg_iq4_values[qs[j] & 15] * q8[j];
-                s += qg_iq4_values[qs[j] >> 4] * q8[j + 16];
-            }
-            isum += iq4_xs_scale(&x[i], ib) * s;
-        }
-        sum += (double)y[i].d * (double)qg_fp16_to_fp32(x[i].d) * isum;
-    }
-    return (float)sum;
-}
+QG_KQ_ROW_FUNCTIONS(iq4_xs)

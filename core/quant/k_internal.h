@@ -1,8 +1,9 @@
 /* Internal to core/quant: the block layouts of the K-quants (Q2_K..Q6_K) and the IQ4
  * types exactly as in the spec (quant-formats.md: packed little-endian; every member is
  * naturally aligned, so there is no padding, which the static asserts check), the scale
- * searches shared by their reference quantizers (k_search.c) and the IQ4 value table.
- * Q8_K and Q8_0, the dot-product partners, are defined in quant.h. */
+ * searches shared by their reference quantizers (k_search.c), the IQ4 value table, and
+ * the super-block loops every K-quant type runs on its decoded blocks (k_blocks.c). Q8_K
+ * and Q8_0, the dot-product partners, are defined in quant.h. */
 #ifndef QG_QUANT_K_INTERNAL_H
 #define QG_QUANT_K_INTERNAL_H
 
@@ -117,5 +118,53 @@ void qg_kq_quantize_scales6(const float *scales, const float *mins, uint8_t *pac
 /* Type-1 per-sub-block search used by Q4_K and Q5_K: weights sqrt(mean x^2) + |x|. */
 void qg_kq_type1_subblocks(const float *x, int nmax, float rmin, int nstep,
                            float *scales, float *mins);
+
+/* k_blocks.c. A super-block unpacked by its type's decode function: nsub equal sub-blocks
+ * with integer scales sc (and mins mn), levels in element order. Type 1 (type1 true):
+ * w = (d*sc)*q - (dmin*mn) with levels uq; type 0: w = (d*sc)*q with signed levels sq. */
+typedef struct {
+    bool type1;
+    int nsub;
+    float d, dmin;
+    int sc[16], mn[16];
+    uint8_t uq[QG_QK_K];
+    int8_t sq[QG_QK_K];
+} qg_kq_block;
+typedef void (*qg_kq_decode_fn)(const void *restrict block, qg_kq_block *restrict out);
+
+/* Row dequantizer and row dot product against Q8_K for blocks of `size` bytes. */
+void qg_kq_to_float(const void *src, size_t size, qg_kq_decode_fn decode, float *dst, int64_t n);
+float qg_kq_vec_dot(int64_t n, const void *vx, size_t size, qg_kq_decode_fn decode,
+                    const void *vy);
+
+/* Row quantizer: quantize() on each 256-element super-block of `size` bytes. */
+void qg_kq_from_float(const float *src, void *dst, size_t size,
+                      void (*quantize)(const float *x, void *block), int64_t n);
+
+/* The three row entry points of a K-quant type t, given its static t##_decode and
+ * t##_quantize_block (one 256-element super-block). */
+#define QG_KQ_ROW_FUNCTIONS(t)                                                        \
+    void qg_to_float_##t(const void *src, float *dst, int64_t n) {                    \
+        qg_kq_to_float(src, sizeof(qg_block_##t), t##_decode, dst, n);                \
+    }                                                                                 \
+    void qg_from_float_##t(const float *src, void *dst, int64_t n) {                  \
+        qg_kq_from_float(src, dst, sizeof(qg_block_##t), t##_quantize_block, n);      \
+    }                                                                                 \
+    float qg_vec_dot_##t(int64_t n, const void *vx, const void *vy) {                 \
+        return qg_kq_vec_dot(n, vx, sizeof(qg_block_##t), t##_decode, vy);            \
+    }
+
+/* Quantizer level re-assignment for the stored scales (d*sc rounded to float first);
+ * a zero d*sc gives level 0. Type 1: levels 0..nmax; type 0: -nmax..nmax-1. */
+void qg_kq_assign_type1(const float *x, const int *sc, const int *mn, int nsub, float d,
+                        float dmin, int nmax, uint8_t *L);
+void qg_kq_assign_type0(const float *x, const int *sc, int nsub, float d, int nmax, int8_t *L);
+
+/* The Q4_K/Q5_K quantizer up to the level packing: sub-block search, 6-bit scales and
+ * mins (packed into scales, with d and dmin), then the 256 levels 0..nmax in L. */
+void qg_kq_levels_sm6(const float *x, int nmax, float rmin, int nstep, uint8_t *scales,
+                      uint16_t *d, uint16_t *dmin, uint8_t *L);
+/* The scale part of a Q4_K/Q5_K decode: fp16 d and dmin, the 12 packed scale bytes. */
+void qg_kq_decode_sm6(uint16_t d, uint16_t dmin, const uint8_t *scales, qg_kq_block *out);
 
 #endif

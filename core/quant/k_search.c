@@ -84,14 +84,8 @@ float qg_kq_search_type1(int n, int nmax, const float *x, const float *w, uint8_
 static float type0_weight(float x, int wmode) { return wmode == QG_KQ_W_X2 ? x * x : 1.0f; }
 
 float qg_kq_search_type0(int n, int nmax, const float *x, int8_t *L, int wmode, int refine) {
-    float amax = 0.0f, max = 0.0f;
-    for (int i = 0; i < n; ++i) {
-        if (fabsf(x[i]) > amax) {
-            amax = fabsf(x[i]);
-            max = x[i];
-        }
-    }
-    if (!(amax >= QG_KQ_EPS)) {
+    const float max = qg_signed_absmax(x, n);
+    if (!(fabsf(max) >= QG_KQ_EPS)) {
         memset(L, 0, (size_t)n);
         return 0.0f;
     }

@@ -19,47 +19,37 @@ static int q3_K_scale(const uint8_t *s, int i) {
     return (lo | (hi << 4)) - 32;
 }
 
-/* The 256 signed levels of a block, in element order. Bit m of hmask[l] belongs to
- * shift step m (0..7, counted across both halves). */
-static void q3_K_levels(const qg_block_q3_K *b, int8_t *q) {
-    for (int h = 0; h < 2; ++h) {
-        for (int s = 0; s < 4; ++s) {
-            const int m = 4 * h + s;
-            int8_t *out = q + 128 * h + 32 * s;
-            for (int l = 0; l < 32; ++l) {
-                int low = (b->qs[32 * h + l] >> (2 * s)) & 3;
-                out[l] = (int8_t)(low - ((b->hmask[l] >> m) & 1 ? 0 : 4));
-            }
-        }
-    }
+static void q3_K_scales(const uint8_t *packed, int *sc) {
+    for (int j = 0; j < 16; ++j) sc[j] = q3_K_scale(packed, j);
 }
 
-void qg_to_float_q3_K(const void *src, float *dst, int64_t n) {
-    const qg_block_q3_K *b = src;
-    for (int64_t i = 0; i < n / QG_QK_K; ++i, ++b) {
-        const float d = qg_fp16_to_fp32(b->d);
-        int8_t q[QG_QK_K];
-        q3_K_levels(b, q);
-        for (int j = 0; j < 16; ++j) {
-            const float dl = d * q3_K_scale(b->scales, j);
-            for (int l = 0; l < 16; ++l) *dst++ = dl * q[16 * j + l];
-        }
-    }
+/* The 256 signed levels of a block, in element order: the low two bits are laid out as
+ * in Q2_K; bit m of hmask[l] belongs to element 32*m + l and clear means minus 4. */
+static void q3_K_levels(const qg_block_q3_K *restrict b, int8_t *restrict q) {
+    uint8_t low[QG_QK_K];
+    qg_unpack_2bit(b->qs, low);
+    for (int e = 0; e < QG_QK_K; ++e)
+        q[e] = (int8_t)(low[e] - ((b->hmask[e % 32] >> (e / 32)) & 1 ? 0 : 4));
 }
 
-static void q3_K_quantize_block(const float *x, qg_block_q3_K *y) {
+static void q3_K_decode(const void *restrict block, qg_kq_block *restrict out) {
+    const qg_block_q3_K *b = block;
+    out->type1 = false;
+    out->nsub = 16;
+    out->d = qg_fp16_to_fp32(b->d);
+    q3_K_scales(b->scales, out->sc);
+    q3_K_levels(b, out->sq);
+}
+
+static void q3_K_quantize_block(const float *x, void *block) {
+    qg_block_q3_K *y = block;
     int8_t L[QG_QK_K];
     float scales[16];
-    float amax = 0.0f, max_scale = 0.0f;
-    for (int j = 0; j < 16; ++j) {
+    for (int j = 0; j < 16; ++j)
         scales[j] = qg_kq_search_type0(16, 4, x + 16 * j, L + 16 * j, QG_KQ_W_ONE, 5);
-        if (fabsf(scales[j]) > amax) {
-            amax = fabsf(scales[j]);
-            max_scale = scales[j];
-        }
-    }
+    const float max_scale = qg_signed_absmax(scales, 16);
     memset(y, 0, sizeof *y);
-    if (amax > 0.0f) {
+    if (fabsf(max_scale) > 0.0f) {
         /* The largest scale maps to -32, the most negative 6-bit value. */
         const float is = -32.0f / max_scale;
         for (int j = 0; j < 16; ++j) {
@@ -74,47 +64,16 @@ static void q3_K_quantize_block(const float *x, qg_block_q3_K *y) {
         for (int j = 8; j < 12; ++j) y->scales[j] = 0xAA;
     }
 
-    /* Re-assign levels for the stored scales; level l is kept as l+4 (0..7). */
-    const float d = qg_fp16_to_fp32(y->d);
+    /* Re-assign levels for the stored scales; level l is stored as l+4 (0..7). */
+    int sc[16];
     uint8_t u[QG_QK_K];
-    for (int j = 0; j < 16; ++j) {
-        const float dl = d * q3_K_scale(y->scales, j);
-        for (int l = 0; l < 16; ++l) {
-            int v = dl != 0.0f ? qg_kq_round_clamp(x[16 * j + l] / dl, -4, 3) : 0;
-            u[16 * j + l] = (uint8_t)(v + 4);
-        }
+    q3_K_scales(y->scales, sc);
+    qg_kq_assign_type0(x, sc, 16, qg_fp16_to_fp32(y->d), 4, L);
+    for (int e = 0; e < QG_QK_K; ++e) {
+        u[e] = (uint8_t)(L[e] + 4);
+        if (u[e] > 3) y->hmask[e % 32] |= (uint8_t)(1u << (e / 32));
     }
-    for (int h = 0; h < 2; ++h) {
-        for (int s = 0; s < 4; ++s) {
-            const int m = 4 * h + s;
-            for (int l = 0; l < 32; ++l) {
-                uint8_t v = u[128 * h + 32 * s + l];
-                y->qs[32 * h + l] |= (uint8_t)((v & 3) << (2 * s));
-                if (v > 3) y->hmask[l] |= (uint8_t)(1u << m);
-            }
-        }
-    }
+    qg_pack_2bit(u, y->qs);
 }
 
-void qg_from_float_q3_K(const float *src, void *dst, int64_t n) {
-    qg_block_q3_K *y = dst;
-    for (int64_t i = 0; i < n / QG_QK_K; ++i) q3_K_quantize_block(src + i * QG_QK_K, y + i);
-}
-
-float qg_vec_dot_q3_K(int64_t n, const void *vx, const void *vy) {
-    const qg_block_q3_K *x = vx;
-    const qg_block_q8_K *y = vy;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n / QG_QK_K; ++i) {
-        int8_t q[QG_QK_K];
-        q3_K_levels(&x[i], q);
-        int32_t isum = 0;
-        for (int j = 0; j < 16; ++j) {
-            int32_t s = 0;
-            for (int l = 0; l < 16; ++l) s += q[16 * j + l] * y[i].qs[16 * j + l];
-            isum += q3_K_scale(x[i].scales, j) * s;
-        }
-        sum += (double)y[i].d * (double)qg_fp16_to_fp32(x[i].d) * isum;
-    }
-    return (float)sum;
-}
+QG_KQ_ROW_FUNCTIONS(q3_K)

@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-static void q5_K_levels(const qg_block_q5_K *b, uint8_t *q) {
+static void q5_K_levels(const qg_block_q5_K *restrict b, uint8_t *restrict q) {
     for (int c = 0; c < 4; ++c) {
         for (int l = 0; l < 32; ++l) {
             q[64 * c + l] = (uint8_t)((b->qs[32 * c + l] & 15) | (((b->qh[l] >> (2 * c)) & 1) << 4));
@@ -20,41 +20,16 @@ static void q5_K_levels(const qg_block_q5_K *b, uint8_t *q) {
     }
 }
 
-void qg_to_float_q5_K(const void *src, float *dst, int64_t n) {
-    const qg_block_q5_K *b = src;
-    for (int64_t i = 0; i < n / QG_QK_K; ++i, ++b) {
-        const float d = qg_fp16_to_fp32(b->d);
-        const float dmin = qg_fp16_to_fp32(b->dmin);
-        uint8_t q[QG_QK_K];
-        q5_K_levels(b, q);
-        for (int j = 0; j < 8; ++j) {
-            int sc, mn;
-            qg_kq_unpack_scale_min(b->scales, j, &sc, &mn);
-            const float d1 = d * sc;
-            const float m1 = dmin * mn;
-            for (int l = 0; l < 32; ++l) *dst++ = d1 * q[32 * j + l] - m1;
-        }
-    }
+static void q5_K_decode(const void *restrict block, qg_kq_block *restrict out) {
+    const qg_block_q5_K *b = block;
+    qg_kq_decode_sm6(b->d, b->dmin, b->scales, out);
+    q5_K_levels(b, out->uq);
 }
 
-static void q5_K_quantize_block(const float *x, qg_block_q5_K *y) {
-    float scales[8], mins[8];
-    qg_kq_type1_subblocks(x, 31, -0.5f, 15, scales, mins);
-    qg_kq_quantize_scales6(scales, mins, y->scales, &y->d, &y->dmin);
-
-    const float d = qg_fp16_to_fp32(y->d);
-    const float dmin = qg_fp16_to_fp32(y->dmin);
+static void q5_K_quantize_block(const float *x, void *block) {
+    qg_block_q5_K *y = block;
     uint8_t L[QG_QK_K];
-    for (int j = 0; j < 8; ++j) {
-        int sc, mn;
-        qg_kq_unpack_scale_min(y->scales, j, &sc, &mn);
-        const float d1 = d * sc;
-        const float m1 = dmin * mn;
-        for (int l = 0; l < 32; ++l) {
-            L[32 * j + l] =
-                d1 != 0.0f ? (uint8_t)qg_kq_round_clamp((x[32 * j + l] + m1) / d1, 0, 31) : 0;
-        }
-    }
+    qg_kq_levels_sm6(x, 31, -0.5f, 15, y->scales, &y->d, &y->dmin, L);
     memset(y->qh, 0, sizeof y->qh);
     for (int c = 0; c < 4; ++c) {
         for (int l = 0; l < 32; ++l) {
@@ -65,29 +40,4 @@ static void q5_K_quantize_block(const float *x, qg_block_q5_K *y) {
     }
 }
 
-void qg_from_float_q5_K(const float *src, void *dst, int64_t n) {
-    qg_block_q5_K *y = dst;
-    for (int64_t i = 0; i < n / QG_QK_K; ++i) q5_K_quantize_block(src + i * QG_QK_K, y + i);
-}
-
-float qg_vec_dot_q5_K(int64_t n, const void *vx, const void *vy) {
-    const qg_block_q5_K *x = vx;
-    const qg_block_q8_K *y = vy;
-    double sum = 0.0;
-    for (int64_t i = 0; i < n / QG_QK_K; ++i) {
-        uint8_t q[QG_QK_K];
-        q5_K_levels(&x[i], q);
-        int32_t isum = 0, msum = 0;
-        for (int j = 0; j < 8; ++j) {
-            int sc, mn;
-            qg_kq_unpack_scale_min(x[i].scales, j, &sc, &mn);
-            int32_t s = 0;
-            for (int l = 0; l < 32; ++l) s += q[32 * j + l] * y[i].qs[32 * j + l];
-            isum += sc * s;
-            msum += mn * (y[i].bsums[2 * j] + y[i].bsums[2 * j + 1]);
-        }
-        sum += (double)y[i].d * ((double)qg_fp16_to_fp32(x[i].d) * isum -
-                                 (double)qg_fp16_to_fp32(x[i].dmin) * msum);
-    }
-    return (float)sum;
-}
+QG_KQ_ROW_FUNCTIONS(q5_K)

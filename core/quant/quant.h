@@ -8,6 +8,7 @@
 
 #include "qg/core.h"
 
+#include <math.h>
 #include <stdint.h>
 
 #define QG_QK4_0 32
@@ -56,8 +57,51 @@ static inline uint32_t qg_round_minifloat(uint32_t ax, int mbits, int bias) {
     return q;
 }
 
+/* Largest |x[j]| of n values (0 for none; NaN is skipped). */
+static inline float qg_absmax(const float *x, int n) {
+    float amax = 0;
+    for (int j = 0; j < n; j++)
+        if (fabsf(x[j]) > amax) amax = fabsf(x[j]);
+    return amax;
+}
+
+/* The value of largest magnitude, with its sign (the first one on ties; 0 for none). */
+static inline float qg_signed_absmax(const float *x, int n) {
+    float amax = 0, max = 0;
+    for (int j = 0; j < n; j++) {
+        if (fabsf(x[j]) > amax) {
+            amax = fabsf(x[j]);
+            max = x[j];
+        }
+    }
+    return max;
+}
+
+/* 2-bit fields of 256 elements in 64 bytes (Q2_K, Q3_K's low bits, TQ2_0): element
+ * 128*h + 32*s + l sits in bits 2s..2s+1 of byte 32*h + l. Packing keeps the low 2 bits. */
+static inline void qg_unpack_2bit(const uint8_t *qs, uint8_t *q) {
+    for (int h = 0; h < 2; h++)
+        for (int s = 0; s < 4; s++)
+            for (int l = 0; l < 32; l++)
+                q[128 * h + 32 * s + l] = (uint8_t)((qs[32 * h + l] >> (2 * s)) & 3);
+}
+
+static inline void qg_pack_2bit(const uint8_t *q, uint8_t *qs) {
+    for (int h = 0; h < 2; h++)
+        for (int l = 0; l < 32; l++) {
+            int v = 0;
+            for (int s = 0; s < 4; s++) v |= (q[128 * h + 32 * s + l] & 3) << (2 * s);
+            qs[32 * h + l] = (uint8_t)v;
+        }
+}
+
 /* 2^(e-127) for an E8M0 scale byte (0xFF is NaN). */
 float qg_e8m0_to_fp32(uint8_t e);
+
+/* OCP MX shared scale of n values: e = floor(log2(amax)) - emax_elem + 127 (emax_elem:
+ * exponent of the element format's largest value), clamped to 0..254; an all-zero block
+ * gets 0. NaN is ignored for amax; an infinite amax takes 254. (fp8.c) */
+uint8_t qg_mx_scale(const float *x, int n, int emax_elem);
 
 /* E2M1 (FP4) values times two, indexed by the 4-bit code (bit 3 is the sign). */
 extern const int8_t qg_e2m1_x2[16];
@@ -65,9 +109,23 @@ extern const int8_t qg_e2m1_x2[16];
 /* NVFP4 sub-block scale: unsigned E4M3 (bias 7); codes 0 and 0x7F mean zero. */
 float qg_ue4m3_to_fp32(uint8_t v);
 
+/* The 256 codes t+1 (0..2) of a TQ1_0 / TQ2_0 block, in element order (ternary.c). */
+void qg_tq1_0_trits(const void *block, uint8_t t[QG_QK_K]);
+void qg_tq2_0_trits(const void *block, uint8_t t[QG_QK_K]);
+
 #define QG_DECLARE_ROW(t)                                                             \
     void qg_to_float_##t(const void *src, float *dst, int64_t n);                     \
     void qg_from_float_##t(const float *src, void *dst, int64_t n);
+/* Element-wise row conversions of a one-element type stored as ctype. */
+#define QG_ELEM_ROWS(t, ctype, dec, enc)                                              \
+    void qg_to_float_##t(const void *src, float *dst, int64_t n) {                    \
+        const ctype *s = src;                                                         \
+        for (int64_t i = 0; i < n; i++) dst[i] = dec(s[i]);                           \
+    }                                                                                 \
+    void qg_from_float_##t(const float *src, void *dst, int64_t n) {                  \
+        ctype *d = dst;                                                               \
+        for (int64_t i = 0; i < n; i++) d[i] = enc(src[i]);                           \
+    }
 #define QG_DECLARE_DOT(t) float qg_vec_dot_##t(int64_t n, const void *x, const void *y);
 
 /* float.c: plain types */

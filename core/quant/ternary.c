@@ -6,6 +6,8 @@
 #include "core/quant/quant.h"
 
 #include <math.h>
+#include <stddef.h>
+#include <string.h>
 
 static const uint8_t pow3[6] = {1, 3, 9, 27, 81, 243};
 
@@ -17,9 +19,7 @@ static int tq1_trit(uint8_t byte, int n) {
 
 /* Scale d = amax and the ternary codes t+1 (0..2) for one super-block. */
 static float ternary_codes(const float *x, uint8_t t[QG_QK_K]) {
-    float amax = 0;
-    for (int j = 0; j < QG_QK_K; j++)
-        if (fabsf(x[j]) > amax) amax = fabsf(x[j]);
+    float amax = qg_absmax(x, QG_QK_K);
     float id = amax > 0 && isfinite(amax) ? 1.0f / amax : 0.0f;
     for (int j = 0; j < QG_QK_K; j++) {
         float v = x[j] * id;
@@ -37,62 +37,78 @@ static const struct { int byte0, count, trits, elem0; } tq1_sections[3] = {
     {48, 4, 4, 240},
 };
 
+void qg_tq1_0_trits(const void *block, uint8_t t[QG_QK_K]) {
+    const uint8_t *bytes = block; /* qs[48] then qh[4] */
+    for (int s = 0; s < 3; s++)
+        for (int k = 0; k < tq1_sections[s].trits; k++)
+            for (int m = 0; m < tq1_sections[s].count; m++)
+                t[tq1_sections[s].elem0 + k * tq1_sections[s].count + m] =
+                    (uint8_t)tq1_trit(bytes[tq1_sections[s].byte0 + m], k);
+}
+
+void qg_tq2_0_trits(const void *block, uint8_t t[QG_QK_K]) {
+    qg_unpack_2bit(((const qg_block_tq2_0 *)block)->qs, t);
+}
+
+/* w = (t - 1) * d for the trits of each block. */
+static void ternary_to_float(const uint8_t *x, size_t size, size_t d_off,
+                             void (*trits)(const void *, uint8_t *), float *dst, int64_t n) {
+    uint8_t t[QG_QK_K];
+    for (int64_t i = 0; i < n / QG_QK_K; i++, x += size, dst += QG_QK_K) {
+        uint16_t d16;
+        memcpy(&d16, x + d_off, sizeof d16);
+        float d = qg_fp16_to_fp32(d16);
+        trits(x, t);
+        for (int j = 0; j < QG_QK_K; j++) dst[j] = (float)(t[j] - 1) * d;
+    }
+}
+
 void qg_to_float_tq1_0(const void *src, float *dst, int64_t n) {
-    const qg_block_tq1_0 *b = src;
-    for (int64_t i = 0; i < n / QG_QK_K; i++, dst += QG_QK_K) {
-        const uint8_t *bytes = (const uint8_t *)&b[i]; /* qs[48] then qh[4] */
-        float d = qg_fp16_to_fp32(b[i].d);
-        for (int s = 0; s < 3; s++)
-            for (int k = 0; k < tq1_sections[s].trits; k++)
-                for (int m = 0; m < tq1_sections[s].count; m++) {
-                    int t = tq1_trit(bytes[tq1_sections[s].byte0 + m], k);
-                    dst[tq1_sections[s].elem0 + k * tq1_sections[s].count + m] =
-                        (float)(t - 1) * d;
-                }
+    ternary_to_float(src, sizeof(qg_block_tq1_0), offsetof(qg_block_tq1_0, d), qg_tq1_0_trits,
+                     dst, n);
+}
+
+static void tq1_0_pack(const uint8_t t[QG_QK_K], void *block) {
+    uint8_t *bytes = block;
+    for (int s = 0; s < 3; s++)
+        for (int m = 0; m < tq1_sections[s].count; m++) {
+            int v = 0;
+            for (int k = 0; k < 5; k++) {
+                int tr = k < tq1_sections[s].trits
+                             ? t[tq1_sections[s].elem0 + k * tq1_sections[s].count + m]
+                             : 0;
+                v = v * 3 + tr;
+            }
+            bytes[tq1_sections[s].byte0 + m] = (uint8_t)((v * 256 + 242) / 243);
+        }
+}
+
+static void tq2_0_pack(const uint8_t t[QG_QK_K], void *block) {
+    qg_pack_2bit(t, ((qg_block_tq2_0 *)block)->qs);
+}
+
+/* d = amax stored as fp16 at d_off, the codes by pack(). */
+static void ternary_from_float(const float *src, uint8_t *x, size_t size, size_t d_off,
+                               void (*pack)(const uint8_t *, void *), int64_t n) {
+    uint8_t t[QG_QK_K];
+    for (int64_t i = 0; i < n / QG_QK_K; i++, src += QG_QK_K, x += size) {
+        uint16_t d16 = qg_fp32_to_fp16(ternary_codes(src, t));
+        memcpy(x + d_off, &d16, sizeof d16);
+        pack(t, x);
     }
 }
 
 void qg_from_float_tq1_0(const float *src, void *dst, int64_t n) {
-    qg_block_tq1_0 *b = dst;
-    uint8_t t[QG_QK_K];
-    for (int64_t i = 0; i < n / QG_QK_K; i++, src += QG_QK_K) {
-        uint8_t *bytes = (uint8_t *)&b[i];
-        b[i].d = qg_fp32_to_fp16(ternary_codes(src, t));
-        for (int s = 0; s < 3; s++)
-            for (int m = 0; m < tq1_sections[s].count; m++) {
-                int v = 0;
-                for (int k = 0; k < 5; k++) {
-                    int tr = k < tq1_sections[s].trits
-                                 ? t[tq1_sections[s].elem0 + k * tq1_sections[s].count + m]
-                                 : 0;
-                    v = v * 3 + tr;
-                }
-                bytes[tq1_sections[s].byte0 + m] = (uint8_t)((v * 256 + 242) / 243);
-            }
-    }
+    ternary_from_float(src, dst, sizeof(qg_block_tq1_0), offsetof(qg_block_tq1_0, d), tq1_0_pack,
+                       n);
 }
 
 void qg_to_float_tq2_0(const void *src, float *dst, int64_t n) {
-    const qg_block_tq2_0 *b = src;
-    for (int64_t i = 0; i < n / QG_QK_K; i++) {
-        float d = qg_fp16_to_fp32(b[i].d);
-        for (int g = 0; g < 2; g++)             /* 32-byte groups */
-            for (int l = 0; l < 4; l++)         /* 2-bit field */
-                for (int m = 0; m < 32; m++, dst++)
-                    *dst = (float)(((b[i].qs[32 * g + m] >> (2 * l)) & 3) - 1) * d;
-    }
+    ternary_to_float(src, sizeof(qg_block_tq2_0), offsetof(qg_block_tq2_0, d), qg_tq2_0_trits,
+                     dst, n);
 }
 
 void qg_from_float_tq2_0(const float *src, void *dst, int64_t n) {
-    qg_block_tq2_0 *b = dst;
-    uint8_t t[QG_QK_K];
-    for (int64_t i = 0; i < n / QG_QK_K; i++, src += QG_QK_K) {
-        b[i].d = qg_fp32_to_fp16(ternary_codes(src, t));
-        for (int g = 0; g < 2; g++)
-            for (int m = 0; m < 32; m++) {
-                int q = 0;
-                for (int l = 0; l < 4; l++) q |= t[128 * g + 32 * l + m] << (2 * l);
-                b[i].qs[32 * g + m] = (uint8_t)q;
-            }
-    }
+    ternary_from_float(src, dst, sizeof(qg_block_tq2_0), offsetof(qg_block_tq2_0, d), tq2_0_pack,
+                       n);
 }
