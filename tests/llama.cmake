@@ -64,3 +64,43 @@ add_test(NAME llama_cli_perplexity COMMAND sh -c "${_qg_model_sh}; set -e
   echo \"$out\" | grep -Eq 'Final estimate: PPL = [0-9]+\\.[0-9]+ \\+/- [0-9]'")
 set_tests_properties(llama_cli_run llama_cli_perplexity PROPERTIES SKIP_RETURN_CODE 77
                      ENVIRONMENT "${QG_TEST_ENV}" LABELS "llama;cli" TIMEOUT 300)
+
+# A Hugging Face checkpoint made from the GGUF model at test time (F32, two shards with
+# an index, merges as pairs) into the build tree; regenerated when the model or the
+# script is newer. test_llama_st and the CLI test below read it.
+set(_qg_hf_dir ${CMAKE_BINARY_DIR}/hf-smollm2)
+set(_qg_hf_script ${CMAKE_CURRENT_SOURCE_DIR}/scripts/gguf_to_hf.py)
+add_test(NAME llama_hf_checkpoint COMMAND sh -c "${_qg_model_sh}; set -e
+  s=${_qg_hf_dir}/.stamp
+  if [ -f \"$s\" ] && [ ! \"$M\" -nt \"$s\" ] && [ ! ${_qg_hf_script} -nt \"$s\" ]; then echo up to date; exit 0; fi
+  rm -rf ${_qg_hf_dir}
+  python3 ${_qg_hf_script} \"$M\" ${_qg_hf_dir} --shards 2 --merges pairs
+  touch \"$s\"")
+set_tests_properties(llama_hf_checkpoint PROPERTIES SKIP_RETURN_CODE 77 FIXTURES_SETUP qg_hf_checkpoint
+                     LABELS "llama;no-sanitize" TIMEOUT 300)
+if(TEST test_llama_st)
+  set_tests_properties(test_llama_st PROPERTIES FIXTURES_REQUIRED qg_hf_checkpoint
+                       ENVIRONMENT "${QG_TEST_ENV};QG_HF_MODEL=${_qg_hf_dir}" LABELS "unit;llama;no-sanitize")
+endif()
+
+# `qg run` on the checkpoint directory: the prompt tokens equal the GGUF run's (tokenizer
+# from tokenizer.json), the F32 weights give the GGUF's first 8 greedy tokens (measured:
+# all 16 equal for this prompt; the logits differ by the GGUF's activation rounding,
+# see test_llama_st), --quantize q8_0 / q4_1 convert while loading and generate, --chat
+# uses tokenizer_config.json's template, and a bad --quantize type fails cleanly.
+add_test(NAME llama_cli_hf COMMAND sh -c "${_qg_model_sh}; set -e
+  H=${_qg_hf_dir}; [ -r \"$H/config.json\" ] || { echo \"SKIPPED: no checkpoint $H\"; exit 77; }
+  run() { $<TARGET_FILE:qg> run -p 'The capital of France is' -n 16 --temp 0 --ctx 64 --json \"$@\"; }
+  g=$(run -m \"$M\"); printf 'gguf: %s\\n' \"$g\"
+  for q in none q8_0 q4_1; do
+    if [ $q = none ]; then h=$(run -m \"$H\"); else h=$(run -m \"$H\" --quantize $q); fi
+    printf 'hf %s: %s\\n' $q \"$h\"
+    [ \"$(printf %s \"$g\" | sed 's/,\"tokens\".*//')\" = \"$(printf %s \"$h\" | sed 's/,\"tokens\".*//')\" ]
+    printf %s \"$h\" | grep -q '\"tokens\":\\[[0-9]'
+  done
+  first8() { printf %s \"$1\" | sed 's/.*\"tokens\":\\[//; s/\\].*//' | cut -d, -f1-8; }
+  [ \"$(first8 \"$g\")\" = \"$(first8 \"$(run -m \"$H\")\")\" ]
+  $<TARGET_FILE:qg> run -m \"$H\" --chat -p 'Hello!' -n 4 --temp 0 --ctx 128 --json | grep -q '\"tokens\":\\[[0-9]'
+  if $<TARGET_FILE:qg> run -m \"$H\" --quantize nosuchtype -p x 2>/dev/null; then exit 1; fi")
+set_tests_properties(llama_cli_hf PROPERTIES SKIP_RETURN_CODE 77 FIXTURES_REQUIRED qg_hf_checkpoint
+                     ENVIRONMENT "${QG_TEST_ENV}" LABELS "llama;cli;no-sanitize" TIMEOUT 300)

@@ -6,12 +6,18 @@
  * and the output head from that copy; on host-memory backends both are mappings of the
  * same file, so only the pages each part reads become resident. Every expected tensor's
  * shape is checked against the hyper-parameters before anything is built on it.
+ * A Hugging Face checkpoint is read through the same code: hyper-parameters from
+ * config.json, each GGUF name mapped to its Hugging Face name, and the q/k rows put in
+ * the order the graph's RoPE expects (reorder_qk).
  */
+#define _POSIX_C_SOURCE 200809L
 #include "llama_model.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "hf_config.h"
 
 /* Re-raise a metadata error with the file and key (the message is copied first: the
  * error buffer cannot be both source and destination of the formatting). */
@@ -85,15 +91,26 @@ qg_status qgl_hparams_read(const qg_gguf *g, const char *path, qgl_hparams *hp) 
     return QG_OK;
 }
 
+/* A stored tensor by its GGUF name (mapped to the Hugging Face name for such models). */
+static qg_tensor *lookup(const qgl_model *m, const qg_model *src, const char *name, const char **stored) {
+    static _Thread_local char buf[128];
+    *stored = name;
+    if (m->hf_dir) {
+        if (!(*stored = qgl_hf_tensor_name(name, buf, sizeof buf))) return NULL;
+    }
+    return qg_model_tensor(src, *stored);
+}
+
 /* A weight by name with the expected shape (trailing dims 1). */
-static qg_status want(const qg_model *m, const char *path, const char *name, int64_t ne0, int64_t ne1,
-                      qg_tensor **out) {
-    qg_tensor *t = qg_model_tensor(m, name);
-    if (!t) return qg_set_error(QG_ERR_NOT_FOUND, "%s: tensor '%s' is missing", path, name);
+static qg_status want(const qgl_model *m, const qg_model *src, const char *path, const char *name, int64_t ne0,
+                      int64_t ne1, qg_tensor **out) {
+    const char *stored;
+    qg_tensor *t = lookup(m, src, name, &stored);
+    if (!t) return qg_set_error(QG_ERR_NOT_FOUND, "%s: tensor '%s' is missing", path, stored ? stored : name);
     if (t->ne[0] != ne0 || t->ne[1] != ne1 || t->ne[2] != 1 || t->ne[3] != 1)
         return qg_set_error(QG_ERR_SHAPE, "%s: tensor '%s' is [%lld, %lld, %lld, %lld], expected [%lld, %lld]", path,
-                            name, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2], (long long)t->ne[3],
-                            (long long)ne0, (long long)ne1);
+                            stored, (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+                            (long long)t->ne[3], (long long)ne0, (long long)ne1);
     *out = t;
     return QG_OK;
 }
@@ -106,7 +123,7 @@ static qg_status load_layer(const qgl_model *m, const char *path, int il, qgl_la
     qg_status st;
 #define WANT(field, suffix, a, b)                                                   \
     snprintf(name, sizeof name, "blk.%d.%s.weight", il, suffix);                   \
-    if ((st = want(src, path, name, a, b, &L->field)) != QG_OK) return st;
+    if ((st = want(m, src, path, name, a, b, &L->field)) != QG_OK) return st;
     WANT(attn_norm, "attn_norm", hp->n_embd, 1);
     WANT(wq, "attn_q", hp->n_embd, hp->n_embd);
     WANT(wk, "attn_k", hp->n_embd, n_embd_kv);
@@ -123,31 +140,118 @@ static qg_status load_layer(const qgl_model *m, const char *path, int il, qgl_la
 void qgl_model_free(qgl_model *m) {
     if (!m) return;
     free(m->layers);
-    for (int i = 0; i < 2; i++) qg_model_free(m->part[i]);
+    for (int i = 0; i < 2; i++) {
+        qg_buffer_free(m->own_buf[i]);
+        qg_context_free(m->own_ctx[i]);
+        qg_model_free(m->part[i]);
+    }
+    free(m->hf_dir);
     free(m);
 }
 
 const qg_gguf *qgl_model_gguf(const qgl_model *m) { return m ? qg_model_gguf(m->part[0]) : NULL; }
 
+static bool file_is_gguf(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return false;
+    char magic[4] = {0};
+    size_t n = fread(magic, 1, 4, f);
+    fclose(f);
+    return n == 4 && memcmp(magic, "GGUF", 4) == 0;
+}
+
+/* Hugging Face q_proj/k_proj rows keep each head's two rotary halves apart (rotate_half);
+ * the graph's RoPE (as llama.cpp's GGUF layout) rotates adjacent pairs. Row h*hd + 2i + j
+ * of the re-ordered matrix is row h*hd + j*hd/2 + i of the stored one. Rows are whole
+ * quantization blocks, so this works for every type, after a conversion too. The copies
+ * live in one buffer per part (the originals may be a read-only file mapping). */
+static qg_status reorder_qk(qgl_model *m) {
+    const qgl_hparams *hp = &m->hp;
+    qg_status st = QG_OK;
+    for (int p = 0; p < m->n_parts && st == QG_OK; p++) st = qg_context_new(&m->own_ctx[p]);
+    qg_tensor **fresh = calloc((size_t)hp->n_layer * 2, sizeof *fresh);
+    if (!fresh) st = qg_set_error(QG_ERR_NO_MEMORY, "qgl_model_load: out of memory");
+    for (int il = 0; il < hp->n_layer && st == QG_OK; il++) {
+        const qgl_layer *L = &m->layers[il];
+        qg_context *c = m->own_ctx[L->part];
+        fresh[2 * il] = qg_set_name(qg_new_tensor_2d(c, L->wq->type, L->wq->ne[0], L->wq->ne[1]), "hf_q.%d", il);
+        fresh[2 * il + 1] = qg_set_name(qg_new_tensor_2d(c, L->wk->type, L->wk->ne[0], L->wk->ne[1]), "hf_k.%d", il);
+    }
+    for (int p = 0; p < m->n_parts && st == QG_OK; p++) {
+        if ((st = qg_context_status(m->own_ctx[p])) != QG_OK) break;
+        st = qg_backend_alloc_ctx_tensors(m->part_be[p], m->own_ctx[p], &m->own_buf[p]);
+    }
+    size_t max_bytes = 0;
+    for (int il = 0; il < hp->n_layer && st == QG_OK; il++)
+        if (qg_nbytes(m->layers[il].wq) > max_bytes) max_bytes = qg_nbytes(m->layers[il].wq);
+    uint8_t *a = st == QG_OK ? malloc(max_bytes ? max_bytes : 1) : NULL;
+    uint8_t *b = st == QG_OK ? malloc(max_bytes ? max_bytes : 1) : NULL;
+    if (st == QG_OK && (!a || !b)) st = qg_set_error(QG_ERR_NO_MEMORY, "qgl_model_load: out of memory");
+    const int64_t hd = hp->head_dim;
+    for (int il = 0; il < hp->n_layer && st == QG_OK; il++) {
+        qgl_layer *L = &m->layers[il];
+        for (int w = 0; w < 2 && st == QG_OK; w++) {
+            qg_tensor *src = w ? L->wk : L->wq, *dst = fresh[2 * il + w];
+            const size_t row = qg_row_size(src->type, src->ne[0]);
+            const int64_t heads = src->ne[1] / hd;
+            if ((st = qg_tensor_get(src, a, 0, qg_nbytes(src))) != QG_OK) break;
+            for (int64_t h = 0; h < heads; h++)
+                for (int64_t i = 0; i < hd / 2; i++)
+                    for (int64_t j = 0; j < 2; j++)
+                        memcpy(b + (size_t)(h * hd + 2 * i + j) * row, a + (size_t)(h * hd + j * hd / 2 + i) * row,
+                               row);
+            if ((st = qg_tensor_set(dst, b, 0, qg_nbytes(src))) != QG_OK) break;
+            if (w) L->wk = dst;
+            else L->wq = dst;
+        }
+    }
+    free(a);
+    free(b);
+    free(fresh);
+    return st;
+}
+
+/* Open part 0 and read the hyper-parameters from the GGUF or config.json. */
+static qg_status open_first(qgl_model *m, const char *path, qg_backend *be, const qg_model_params *p) {
+    char dir[4096];
+    qg_status st;
+    if (!file_is_gguf(path) && qgl_hf_checkpoint_dir(path, dir, sizeof dir)) {
+        if (!(m->hf_dir = strdup(dir))) return qg_set_error(QG_ERR_NO_MEMORY, "qgl_model_load: out of memory");
+        if ((st = qgl_hf_read_config(dir, &m->hp)) != QG_OK) return st;
+        if ((st = qg_model_load(path, be, p, &m->part[0])) != QG_OK) return st;
+        const qg_st *sf = qg_model_safetensors(m->part[0]);
+        for (int64_t i = 0; sf && i < qg_st_n_tensors(sf); i++) m->file_size += qg_st_tensor(sf, i)->size;
+        return QG_OK;
+    }
+    if ((st = qg_model_load(path, be, p, &m->part[0])) != QG_OK) return st;
+    const qg_gguf *g = qg_model_gguf(m->part[0]);
+    if (!g)
+        return qg_set_error(QG_ERR_UNSUPPORTED,
+                            "%s: not a GGUF file, and no config.json beside it (llama models are read from GGUF or "
+                            "a Hugging Face checkpoint directory)",
+                            path);
+    m->file_size = qg_gguf_file_size(g);
+    return qgl_hparams_read(g, path, &m->hp);
+}
+
 qg_status qgl_model_load(const char *path, qg_backend *const *backends, int n_backends, int split,
                          qgl_model **out) {
+    return qgl_model_load_ex(path, backends, n_backends, split, -1, out);
+}
+
+qg_status qgl_model_load_ex(const char *path, qg_backend *const *backends, int n_backends, int split, int convert_to,
+                            qgl_model **out) {
     if (!path || !backends || n_backends < 1 || !backends[0] || !out)
         return qg_set_error(QG_ERR_INVALID_ARG, "qgl_model_load: bad arguments");
     *out = NULL;
     qgl_model *m = calloc(1, sizeof *m);
     if (!m) return qg_set_error(QG_ERR_NO_MEMORY, "qgl_model_load: out of memory");
     qg_model_params p = qg_model_default_params();
-    qg_status st = qg_model_load(path, backends[0], &p, &m->part[0]);
+    p.convert_to = convert_to < 0 ? -1 : convert_to;
+    qg_status st = open_first(m, path, backends[0], &p);
     if (st != QG_OK) goto fail;
     m->part_be[0] = backends[0];
     m->n_parts = 1;
-    const qg_gguf *g = qg_model_gguf(m->part[0]);
-    if (!g) {
-        st = qg_set_error(QG_ERR_UNSUPPORTED, "%s: not a GGUF file (llama models are read from GGUF)", path);
-        goto fail;
-    }
-    m->file_size = qg_gguf_file_size(g);
-    if ((st = qgl_hparams_read(g, path, &m->hp)) != QG_OK) goto fail;
     qgl_hparams *hp = &m->hp;
     m->split = (int)hp->n_layer;
     if (split > 0 && split < hp->n_layer) {
@@ -164,24 +268,25 @@ qg_status qgl_model_load(const char *path, qg_backend *const *backends, int n_ba
         goto fail;
     }
     const qg_model *last = m->part[m->n_parts - 1];
-    qg_tensor *emb = qg_model_tensor(m->part[0], "token_embd.weight");
+    const char *stored;
+    qg_tensor *emb = lookup(m, m->part[0], "token_embd.weight", &stored);
     if (!emb || emb->ne[0] != hp->n_embd || emb->ne[2] != 1 || emb->ne[3] != 1 || emb->ne[1] < 1) {
-        st = qg_set_error(QG_ERR_FORMAT, "%s: token_embd.weight is missing or not [%lld, n_vocab]", path,
+        st = qg_set_error(QG_ERR_FORMAT, "%s: %s is missing or not [%lld, n_vocab]", path, stored,
                           (long long)hp->n_embd);
         goto fail;
     }
     if (hp->n_vocab == 0) hp->n_vocab = emb->ne[1];
     if (emb->ne[1] != hp->n_vocab) {
-        st = qg_set_error(QG_ERR_FORMAT, "%s: token_embd.weight has %lld rows, llama.vocab_size is %lld", path,
+        st = qg_set_error(QG_ERR_FORMAT, "%s: %s has %lld rows, the vocabulary size is %lld", path, stored,
                           (long long)emb->ne[1], (long long)hp->n_vocab);
         goto fail;
     }
     m->tok_embd = emb;
-    if ((st = want(last, path, "output_norm.weight", hp->n_embd, 1, &m->out_norm)) != QG_OK) goto fail;
-    if (qg_model_tensor(last, "output.weight")) {
-        if ((st = want(last, path, "output.weight", hp->n_embd, hp->n_vocab, &m->output)) != QG_OK) goto fail;
+    if ((st = want(m, last, path, "output_norm.weight", hp->n_embd, 1, &m->out_norm)) != QG_OK) goto fail;
+    if (lookup(m, last, "output.weight", &stored)) {
+        if ((st = want(m, last, path, "output.weight", hp->n_embd, hp->n_vocab, &m->output)) != QG_OK) goto fail;
     } else {
-        m->output = qg_model_tensor(last, "token_embd.weight");
+        m->output = lookup(m, last, "token_embd.weight", &stored);
         m->tied_output = true;
     }
     m->layers = calloc((size_t)hp->n_layer, sizeof *m->layers);
@@ -193,6 +298,7 @@ qg_status qgl_model_load(const char *path, qg_backend *const *backends, int n_ba
         m->layers[il].part = il < m->split ? 0 : 1;
         if ((st = load_layer(m, path, il, &m->layers[il])) != QG_OK) goto fail;
     }
+    if (m->hf_dir && (st = reorder_qk(m)) != QG_OK) goto fail;
     *out = m;
     return QG_OK;
 fail:

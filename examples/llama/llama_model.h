@@ -4,7 +4,9 @@
  * tensors (loaded zero-copy with qg_model_load where the backend shares host memory).
  * With a split, layers [0, split) take their weights from the first backend and the
  * remaining layers plus the output head from the second one; each layer's KV cache
- * lives next to its weights. qgl_session (llama_ctx.c) evaluates batches of tokens
+ * lives next to its weights. A Hugging Face checkpoint directory (config.json +
+ * safetensors, hf_config.h) loads the same way, optionally converting the weights to a
+ * quantized type while loading. qgl_session (llama_ctx.c) evaluates batches of tokens
  * against a KV cache and returns logits; qgl_sampler (sampling.c) picks tokens.
  */
 #ifndef QGL_LLAMA_MODEL_H
@@ -49,14 +51,23 @@ typedef struct qgl_model {
     bool tied_output;
     qgl_layer *layers;
     uint64_t file_size;
+    char *hf_dir;               /* the checkpoint directory of a Hugging Face model, else NULL */
+    qg_context *own_ctx[2];     /* per part: re-ordered q/k weights of a Hugging Face model */
+    qg_buffer *own_buf[2];
 } qgl_model;
 
 /* Load a llama-architecture GGUF. backends[0] holds the weights; with 0 < split < n_layer
  * and n_backends >= 2, layers split.. and the output head go to backends[1]. */
 qg_status qgl_model_load(const char *path, qg_backend *const *backends, int n_backends, int split,
                          qgl_model **out);
+/* The same for a GGUF file or a Hugging Face checkpoint (directory with config.json and
+ * *.safetensors, or a .safetensors file in one); convert_to >= 0 converts floating-point
+ * matrices to that qg_type while loading (qg_model_params.convert_to), -1 keeps them. */
+qg_status qgl_model_load_ex(const char *path, qg_backend *const *backends, int n_backends, int split, int convert_to,
+                            qgl_model **out);
 void qgl_model_free(qgl_model *m);
-/* Metadata of the file (for the tokenizer). */
+/* Metadata of the file (for the tokenizer); NULL for a Hugging Face checkpoint, whose
+ * directory is m->hf_dir. */
 const qg_gguf *qgl_model_gguf(const qgl_model *m);
 
 /* Read hyper-parameters from GGUF metadata; fails naming the missing or bad key. */

@@ -1,6 +1,7 @@
 /* Opening everything a llama front end needs, in order: the backends of a comma
  * separated list (with an optional thread count for those that have the option), the
- * model on them (split or not), the tokenizer from the model's metadata and a session.
+ * model on them (split or not, converted or not), the tokenizer from the model's
+ * metadata (or the checkpoint's tokenizer.json) and a session.
  * On failure everything opened so far is released and the error names the step. */
 #define _POSIX_C_SOURCE 200809L
 #include "llama_setup.h"
@@ -72,8 +73,19 @@ qg_status qgl_setup_open(const qgl_setup_params *p, qgl_setup *s) {
     qg_status st = open_backends(p, s);
     if (st == QG_OK && p->split > 0 && s->n_be < 2)
         st = qg_set_error(QG_ERR_INVALID_ARG, "--split needs at least two backends (--backend a,b)");
-    if (st == QG_OK) st = qgl_model_load(p->model_path, s->be, s->n_be, p->split, &s->model);
-    if (st == QG_OK && (st = qgl_tokenizer_load(qgl_model_gguf(s->model), &s->tok)) != QG_OK) {
+    int convert_to = -1;
+    if (st == QG_OK && p->quantize) {
+        const qg_type_traits *tt = qg_type_by_name(p->quantize);
+        if (!tt || !tt->from_float || tt->is_integer)
+            st = qg_set_error(QG_ERR_INVALID_ARG, "--quantize %s: not a type weights can be converted to",
+                              p->quantize);
+        else
+            convert_to = (int)tt->type;
+    }
+    if (st == QG_OK) st = qgl_model_load_ex(p->model_path, s->be, s->n_be, p->split, convert_to, &s->model);
+    if (st == QG_OK && s->model->hf_dir)
+        st = qgl_tokenizer_load_hf(s->model->hf_dir, (int32_t)s->model->hp.n_vocab, &s->tok);
+    else if (st == QG_OK && (st = qgl_tokenizer_load(qgl_model_gguf(s->model), &s->tok)) != QG_OK) {
         char why[512];
         snprintf(why, sizeof why, "%s", qg_last_error());
         st = qg_set_error(st, "%s: tokenizer: %s", p->model_path, why);

@@ -1,5 +1,6 @@
 /* Shared set-up for the llama front ends (qg run, qg perplexity, tests): open a comma
- * separated backend list, load model + tokenizer + session in one call, read peak RSS. */
+ * separated backend list, load model + tokenizer + session in one call, read peak RSS.
+ * The model is a GGUF file or a Hugging Face checkpoint directory (tokenizer.json). */
 #ifndef QGL_LLAMA_SETUP_H
 #define QGL_LLAMA_SETUP_H
 
@@ -18,6 +19,8 @@ typedef struct qgl_setup_params {
     int split;             /* 0: no split; else layers [split, n) on the second backend */
     int n_ctx;
     qg_type kv_type;
+    const char *quantize;  /* NULL: keep the stored types; else a type name ("q8_0") the
+                              floating-point matrices are converted to while loading */
 } qgl_setup_params;
 
 typedef struct qgl_setup {

@@ -58,6 +58,13 @@ QG_API qg_status qgl_tokens_push(qgl_tokens *v, qgl_token id);
  * closed afterwards). Errors name the offending key. */
 QG_API qg_status qgl_tokenizer_load(const qg_gguf *f, qgl_tokenizer **out);
 QG_API void qgl_tokenizer_free(qgl_tokenizer *t);
+/* Build a tokenizer from a Hugging Face checkpoint directory: tokenizer.json (a "BPE"
+ * model with byte-level pre-tokenization; vocab, merges, added tokens) and, if present,
+ * tokenizer_config.json (bos/eos/unk/pad tokens, add_bos_token, chat_template). The
+ * vocabulary is padded with unused "[PAD<i>]" tokens up to n_vocab_min entries (the
+ * embedding's row count), as llama.cpp's converter does. Needs jansson at build time
+ * (QG_ERR_UNSUPPORTED otherwise). */
+QG_API qg_status qgl_tokenizer_load_hf(const char *dir, int32_t n_vocab_min, qgl_tokenizer **out);
 
 QG_API qgl_vocab_kind qgl_tokenizer_kind(const qgl_tokenizer *t);
 QG_API int32_t qgl_n_vocab(const qgl_tokenizer *t);

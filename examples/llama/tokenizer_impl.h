@@ -111,6 +111,17 @@ struct qgl_tokenizer {
     char *chat_template;
 };
 
+/* Shared construction steps (tokenizer_load.c), used by the GGUF and the tokenizer.json
+ * loaders: the vocabulary entries come from a callback (text, score, GGUF token type
+ * 1..6), the merges from another (left and right parts; false skips a malformed one). */
+typedef void (*qgl_token_fn)(void *user, int32_t i, qg_gguf_str *text, float *score, int32_t *type);
+typedef bool (*qgl_merge_fn)(void *user, uint64_t j, qg_gguf_str *left, qg_gguf_str *right);
+qg_status qgl_tok_set_vocab(qgl_tokenizer *t, int32_t n, qgl_token_fn get, void *user);
+qg_status qgl_tok_set_merges(qgl_tokenizer *t, uint64_t n, qgl_merge_fn get, void *user);
+/* After the vocabulary, flags and special ids are set: end-of-generation set, pieces,
+ * special-token list (the chat template is the caller's). */
+qg_status qgl_tok_finish(qgl_tokenizer *t);
+
 /* Segment one raw text fragment (no special tokens inside) and append its ids. */
 qg_status qgl_bpe_tokenize(const qgl_tokenizer *t, const char *text, size_t len,
                            qgl_tokens *out);

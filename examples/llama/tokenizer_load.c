@@ -1,7 +1,8 @@
 /* Building a tokenizer from GGUF metadata (tokenizer.ggml.*): vocabulary, scores, token
  * types, merges, special ids, add-BOS/EOS flags and the chat template; then the derived
  * tables: the text -> id map, rendered pieces, the end-of-generation set and the list of
- * special tokens matched as whole strings. Defaults follow llama.cpp. */
+ * special tokens matched as whole strings. Defaults follow llama.cpp. The vocabulary,
+ * merge and derived-table steps are shared with tokenizer_hf.c (tokenizer.json). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,12 @@ static uint32_t type_to_attr(int32_t tt)
     default: return 0;
     }
 }
+
+/* Where the GGUF arrays are: tokens, scores, token types, merges (-1 when absent). */
+typedef struct qgl_gguf_src {
+    const qg_gguf *f;
+    int64_t ti, si, yi, mi;
+} qgl_gguf_src;
 
 static bool str_is(qg_gguf_str s, const char *lit)
 {
@@ -165,6 +172,44 @@ static int by_len_desc(const void *a, const void *b)
     return x->id < y->id ? -1 : (x->id > y->id);
 }
 
+/* Merge j of the GGUF list, "left right" split at the first space after the first byte. */
+static bool gguf_merge(void *user, uint64_t j, qg_gguf_str *l, qg_gguf_str *r)
+{
+    const qgl_gguf_src *g = user;
+    qg_gguf_str s = qg_gguf_arr_str(g->f, g->mi, j);
+    const char *sp = s.len > 1 ? memchr(s.data + 1, ' ', s.len - 1) : NULL;
+    if (!sp)
+        return false;
+    *l = (qg_gguf_str){(uint64_t)(sp - s.data), s.data};
+    *r = (qg_gguf_str){s.len - l->len - 1, sp + 1};
+    return true;
+}
+
+qg_status qgl_tok_set_merges(qgl_tokenizer *t, uint64_t nm, qgl_merge_fn get, void *user)
+{
+    if (nm > 0x7fffffff)
+        return qg_set_error(QG_ERR_FORMAT, "tokenizer: %llu merges is too many",
+                            (unsigned long long)nm);
+    uint64_t total = 0;
+    qg_gguf_str l, r;
+    for (uint64_t j = 0; j < nm; j++)
+        if (get(user, j, &l, &r))
+            total += l.len + r.len;
+    t->merge_arena = malloc(total + 1);
+    qg_status st = t->merge_arena ? qgl_pairmap_init(&t->merges, nm)
+                                  : qg_set_error(QG_ERR_NO_MEMORY, "tokenizer: out of memory");
+    char *p = t->merge_arena;
+    for (uint64_t j = 0; j < nm && st == QG_OK; j++) {
+        if (!get(user, j, &l, &r))
+            continue; /* a malformed merge never applies */
+        memcpy(p, l.data, l.len);
+        memcpy(p + l.len, r.data, r.len);
+        st = qgl_pairmap_put(&t->merges, p, l.len, p + l.len, r.len, (int32_t)j);
+        p += l.len + r.len;
+    }
+    return st;
+}
+
 static qg_status load_merges(qgl_tokenizer *t, const qg_gguf *f)
 {
     int64_t mi = find_array(f, "tokenizer.ggml.merges", QG_GGUF_STRING, QG_GGUF_STRING, 0);
@@ -173,25 +218,67 @@ static qg_status load_merges(qgl_tokenizer *t, const qg_gguf *f)
     if (mi < 0)
         return qg_set_error(QG_ERR_FORMAT, "tokenizer: gpt2 vocabulary without "
                                            "tokenizer.ggml.merges");
-    uint64_t nm = qg_gguf_arr_n(f, mi), total = 0;
-    if (nm > 0x7fffffff)
-        return qg_set_error(QG_ERR_FORMAT, "tokenizer: %llu merges is too many",
-                            (unsigned long long)nm);
-    for (uint64_t j = 0; j < nm; j++)
-        total += qg_gguf_arr_str(f, mi, j).len;
-    t->merge_arena = malloc(total + 1);
-    qg_status st = t->merge_arena ? qgl_pairmap_init(&t->merges, nm)
-                                  : qg_set_error(QG_ERR_NO_MEMORY, "tokenizer: out of memory");
-    char *p = t->merge_arena;
-    for (uint64_t j = 0; j < nm && st == QG_OK; j++) {
-        qg_gguf_str s = qg_gguf_arr_str(f, mi, j);
-        memcpy(p, s.data, s.len);
-        /* "left right", split at the first space after the first byte */
-        const char *sp = s.len > 1 ? memchr(p + 1, ' ', s.len - 1) : NULL;
-        if (sp)
-            st = qgl_pairmap_put(&t->merges, p, (size_t)(sp - p), sp + 1,
-                                 s.len - (size_t)(sp - p) - 1, (int32_t)j);
-        p += s.len;
+    qgl_gguf_src g = {f, -1, -1, -1, mi};
+    return qgl_tok_set_merges(t, qg_gguf_arr_n(f, mi), gguf_merge, &g);
+}
+
+/* Vocabulary entry i of the GGUF arrays (array data in the mapping need not be aligned:
+ * elements are copied out). */
+static void gguf_token(void *user, int32_t i, qg_gguf_str *text, float *score, int32_t *type)
+{
+    const qgl_gguf_src *g = user;
+    *text = qg_gguf_arr_str(g->f, g->ti, (uint64_t)i);
+    *score = 0.0f;
+    if (g->si >= 0) {
+        const char *d = qg_gguf_arr_data(g->f, g->si);
+        if (qg_gguf_arr_type(g->f, g->si) == QG_GGUF_INT32) {
+            int32_t iv;
+            memcpy(&iv, d + 4 * (size_t)i, 4);
+            *score = (float)iv;
+        } else {
+            memcpy(score, d + 4 * (size_t)i, 4);
+        }
+    }
+    *type = TT_NORMAL;
+    if (g->yi >= 0)
+        memcpy(type, (const char *)qg_gguf_arr_data(g->f, g->yi) + 4 * (size_t)i, 4);
+}
+
+qg_status qgl_tok_set_vocab(qgl_tokenizer *t, int32_t n, qgl_token_fn get, void *user)
+{
+    /* arena: each text (or its "[EMPTY_n]" placeholder, < 24 bytes) plus NUL, then the
+     * pieces, at most 3 bytes per text byte (a stray byte decodes to U+FFFD) */
+    uint64_t total = 0;
+    qg_gguf_str s;
+    float score;
+    int32_t tt;
+    for (int32_t i = 0; i < n; i++) {
+        get(user, i, &s, &score, &tt);
+        total += 4 * (s.len < 24 ? 24 : s.len) + 1;
+    }
+    t->n_vocab = n;
+    t->tok = calloc((size_t)n, sizeof(*t->tok));
+    t->eog = calloc((size_t)n, 1);
+    t->arena = malloc(total + 1);
+    if (!t->tok || !t->eog || !t->arena)
+        return qg_set_error(QG_ERR_NO_MEMORY, "tokenizer: out of memory for %d tokens", n);
+    qg_status st = qgl_strmap_init(&t->vocab, (size_t)n);
+    char *p = t->arena;
+    for (int32_t i = 0; i < n && st == QG_OK; i++) {
+        get(user, i, &s, &score, &tt);
+        qgl_vtoken *v = &t->tok[i];
+        v->text = p;
+        if (s.len == 0) {
+            v->len = (uint32_t)snprintf(p, 24, "[EMPTY_%d]", i);
+        } else {
+            memcpy(p, s.data, s.len);
+            v->len = (uint32_t)s.len;
+        }
+        p[v->len] = 0;
+        p += v->len + 1;
+        v->score = score;
+        v->attr = type_to_attr(tt);
+        st = qgl_strmap_put(&t->vocab, v->text, v->len, i);
     }
     return st;
 }
@@ -203,56 +290,11 @@ static qg_status load_vocab(qgl_tokenizer *t, const qg_gguf *f, int64_t ti)
     int64_t yi = find_array(f, "tokenizer.ggml.token_type", QG_GGUF_INT32, QG_GGUF_INT32, n);
     if (si == -2 || yi == -2)
         return QG_ERR_FORMAT;
-    const void *scores = si >= 0 ? qg_gguf_arr_data(f, si) : NULL;
-    bool iscores = si >= 0 && qg_gguf_arr_type(f, si) == QG_GGUF_INT32;
-    const void *types = yi >= 0 ? qg_gguf_arr_data(f, yi) : NULL;
-
-    /* arena: each text (or its "[EMPTY_n]" placeholder, < 24 bytes) plus NUL, then the
-     * pieces, at most 3 bytes per text byte (a stray byte decodes to U+FFFD) */
-    uint64_t total = 0;
-    for (uint64_t i = 0; i < n; i++) {
-        uint64_t l = qg_gguf_arr_str(f, ti, i).len;
-        total += 4 * (l < 24 ? 24 : l) + 1;
-    }
-    t->tok = calloc(n, sizeof(*t->tok));
-    t->eog = calloc(n, 1);
-    t->arena = malloc(total + 1);
-    if (!t->tok || !t->eog || !t->arena)
-        return qg_set_error(QG_ERR_NO_MEMORY, "tokenizer: out of memory for %llu tokens",
-                            (unsigned long long)n);
-    qg_status st = qgl_strmap_init(&t->vocab, n);
-    char *p = t->arena;
-    for (uint64_t i = 0; i < n && st == QG_OK; i++) {
-        qg_gguf_str s = qg_gguf_arr_str(f, ti, i);
-        qgl_vtoken *v = &t->tok[i];
-        v->text = p;
-        if (s.len == 0) {
-            v->len = (uint32_t)snprintf(p, 24, "[EMPTY_%llu]", (unsigned long long)i);
-        } else {
-            memcpy(p, s.data, s.len);
-            v->len = (uint32_t)s.len;
-        }
-        p[v->len] = 0;
-        p += v->len + 1;
-        /* array data in the mapping need not be aligned: copy elements out */
-        if (scores) {
-            int32_t iv;
-            if (iscores) {
-                memcpy(&iv, (const char *)scores + 4 * i, 4);
-                v->score = (float)iv;
-            } else {
-                memcpy(&v->score, (const char *)scores + 4 * i, 4);
-            }
-        }
-        int32_t tt = 0;
-        if (types)
-            memcpy(&tt, (const char *)types + 4 * i, 4);
-        v->attr = types ? type_to_attr(tt) : QGL_ATTR_NORMAL;
-        st = qgl_strmap_put(&t->vocab, v->text, v->len, (int32_t)i);
-    }
-    return st;
+    qgl_gguf_src g = {f, ti, si, yi, -1};
+    return qgl_tok_set_vocab(t, (int32_t)n, gguf_token, &g);
 }
 
+/* Flags and special ids from the GGUF keys, then the shared derived tables. */
 static qg_status finish(qgl_tokenizer *t, const qg_gguf *f)
 {
     bool b;
@@ -272,6 +314,22 @@ static qg_status finish(qgl_tokenizer *t, const qg_gguf *f)
                                            "no valid %s id",
                             t->add_bos && t->bos < 0 ? "bos" : "eos",
                             t->add_bos && t->bos < 0 ? "bos" : "eos");
+    qg_status st = qgl_tok_finish(t);
+    if (st != QG_OK)
+        return st;
+    qg_gguf_str tmpl;
+    if (qg_gguf_get_str(f, "tokenizer.chat_template", &tmpl) == QG_OK) {
+        t->chat_template = malloc(tmpl.len + 1);
+        if (!t->chat_template)
+            return qg_set_error(QG_ERR_NO_MEMORY, "tokenizer: out of memory");
+        memcpy(t->chat_template, tmpl.data, tmpl.len);
+        t->chat_template[tmpl.len] = 0;
+    }
+    return QG_OK;
+}
+
+qg_status qgl_tok_finish(qgl_tokenizer *t)
+{
     detect_specials(t);
 
     /* pieces after the attribute fix-ups above */
@@ -305,15 +363,6 @@ static qg_status finish(qgl_tokenizer *t, const qg_gguf *f)
         t->special[i] = sp[i].id;
     free(sp);
     free(cps);
-
-    qg_gguf_str tmpl;
-    if (qg_gguf_get_str(f, "tokenizer.chat_template", &tmpl) == QG_OK) {
-        t->chat_template = malloc(tmpl.len + 1);
-        if (!t->chat_template)
-            return qg_set_error(QG_ERR_NO_MEMORY, "tokenizer: out of memory");
-        memcpy(t->chat_template, tmpl.data, tmpl.len);
-        t->chat_template[tmpl.len] = 0;
-    }
     return QG_OK;
 }
 
@@ -361,10 +410,8 @@ qg_status qgl_tokenizer_load(const qg_gguf *f, qgl_tokenizer **out)
         else if (qg_gguf_arr_n(f, ti) >= 0x7fffffff)
             st = qg_set_error(QG_ERR_FORMAT, "tokenizer: %s is too long", KEY_TOKENS);
     }
-    if (st == QG_OK) {
-        t->n_vocab = (int32_t)qg_gguf_arr_n(f, ti);
+    if (st == QG_OK)
         st = load_vocab(t, f, ti);
-    }
     if (st == QG_OK && t->kind == QGL_VOCAB_BPE)
         st = load_merges(t, f);
     if (st == QG_OK)

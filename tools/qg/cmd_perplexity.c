@@ -21,8 +21,11 @@
 
 static void usage(FILE *f) {
     fprintf(f, "usage: qg perplexity -m MODEL -f TEXT [--ctx N] [--chunks N] [--backend LIST] [--threads N]\n"
+               "                    [--quantize TYPE]\n"
                "  --ctx N      window size in tokens (default 512)\n"
-               "  --chunks N   evaluate at most N windows (default: all)\n");
+               "  --chunks N   evaluate at most N windows (default: all)\n"
+               "  --quantize T convert floating-point weights to type T while loading\n"
+               "  MODEL is a GGUF file or a Hugging Face checkpoint directory\n");
 }
 
 static char *read_file(const char *path, size_t *len) {
@@ -98,6 +101,7 @@ int cmd_perplexity(int argc, char **argv) {
         else if (!strcmp(a, "--ctx") || !strcmp(a, "-c")) ok = parse_int(v, 4, 1 << 20, &sp.n_ctx);
         else if (!strcmp(a, "--chunks")) ok = parse_int(v, 1, 1 << 30, &max_chunks);
         else if (!strcmp(a, "--backend")) sp.backends = v;
+        else if (!strcmp(a, "--quantize")) sp.quantize = v;
         else if (!strcmp(a, "--threads") || !strcmp(a, "-t")) ok = parse_int(v, 1, 1024, &sp.threads);
         else {
             fprintf(stderr, "qg perplexity: unknown option %s\n", a);

@@ -1,4 +1,6 @@
-/* qg run: generate text with a llama-architecture GGUF model.
+/* qg run: generate text with a llama-architecture model: a GGUF file or a Hugging Face
+ * checkpoint directory (config.json, *.safetensors, tokenizer.json), whose floating-point
+ * weights --quantize TYPE converts while loading.
  *
  * The prompt is evaluated as one batch, then one token per step; tokens are printed as
  * they are sampled (stdout is flushed per token) and the speed of both phases plus the
@@ -44,6 +46,7 @@ static double now_s(void) {
 static void usage(FILE *f) {
     fprintf(f, "usage: qg run -m MODEL [-p PROMPT] [--chat] [-n N] [--backend LIST] [--threads N]\n"
                "              [--seed S] [--temp T] [--top-k K] [--top-p P] [--ctx N] [--json] [--split N]\n"
+               "              [--quantize TYPE]\n"
                "  -p PROMPT     text to continue; with --chat, one user message to answer\n"
                "  --chat        chat with the model's template (user lines from stdin without -p)\n"
                "  -n N          tokens to generate (default 128)\n"
@@ -51,7 +54,9 @@ static void usage(FILE *f) {
                "  --split N     layers N.. (weights and KV cache) on the second device of the list\n"
                "  --temp T      0 = greedy (default 0.8); --top-k 40, --top-p 0.95 by default\n"
                "  --seed S      sampling seed (default: random, printed)\n"
-               "  --ctx N       context size in tokens (default 2048)\n");
+               "  --ctx N       context size in tokens (default 2048)\n"
+               "  --quantize T  convert floating-point weights to type T while loading (q8_0, q4_k ...)\n"
+               "  MODEL is a GGUF file or a Hugging Face checkpoint directory (config.json, safetensors)\n");
 }
 
 static bool parse_int(const char *s, long lo, long hi, int *out) {
@@ -92,6 +97,7 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) o->prompt = v;
         else if (!strcmp(a, "-n") || !strcmp(a, "--n-predict")) ok = parse_int(v, 0, 1 << 20, &o->n_predict);
         else if (!strcmp(a, "--backend")) o->sp.backends = v;
+        else if (!strcmp(a, "--quantize")) o->sp.quantize = v;
         else if (!strcmp(a, "--threads") || !strcmp(a, "-t")) ok = parse_int(v, 1, 1024, &o->sp.threads);
         else if (!strcmp(a, "--split")) ok = parse_int(v, 0, 1 << 16, &o->sp.split);
         else if (!strcmp(a, "--ctx") || !strcmp(a, "-c")) ok = parse_int(v, 1, 1 << 20, &o->sp.n_ctx);
@@ -208,10 +214,6 @@ static int generate(qgl_setup *su, qgl_sampler *smp, const qgl_tokens *toks, int
         }
         rs->n_gen++;
         if (i + 1 == n_predict) break; /* the last token needs no evaluation */
-        if (qgl_session_n_past(su->session) >= n_ctx) {
-            fprintf(stderr, "\nqg run: context of %d tokens is full\n", n_ctx);
-            break;
-        }
         if (qgl_eval(su->session, &id, 1, false, logits) != QG_OK) {
             fprintf(stderr, "\nqg run: evaluating token %d: %s\n", id, qg_last_error());
             rc = 1;
@@ -286,7 +288,6 @@ static int run_prompt(qgl_setup *su, qgl_sampler *smp, const run_opts *o) {
 static int run_chat(qgl_setup *su, qgl_sampler *smp, const run_opts *o) {
     qgl_chat_msg *msgs = NULL;
     size_t n_msgs = 0;
-    qgl_tokens cached = {0};
     run_stats rs = {0};
     char *line = NULL;
     size_t line_cap = 0;
@@ -328,9 +329,11 @@ static int run_chat(qgl_setup *su, qgl_sampler *smp, const run_opts *o) {
             break;
         }
         free(prompt);
+        /* The session records what each cached position holds (it changes after a
+         * context shift), so the reusable prefix is read from there. */
         size_t keep = 0;
-        while (keep < cached.n && keep < toks.n && keep < (size_t)qgl_session_n_past(su->session) &&
-               cached.ids[keep] == toks.ids[keep])
+        const int32_t *in_cache = qgl_session_tokens(su->session);
+        while (keep < toks.n && keep < (size_t)qgl_session_n_past(su->session) && in_cache[keep] == toks.ids[keep])
             keep++;
         if (keep == toks.n) keep--; /* at least one token to evaluate for fresh logits */
         qgl_session_truncate(su->session, (int)keep);
@@ -339,9 +342,7 @@ static int run_chat(qgl_setup *su, qgl_sampler *smp, const run_opts *o) {
         rc = generate(su, smp, &toks, o->n_predict, false, &gen, &answer, &answer_len, &rs);
         fputc('\n', stdout);
         fflush(stdout);
-        qgl_tokens_free(&cached);
-        cached = toks; /* the cache holds the prompt and the generated tokens but the last */
-        for (size_t i = 0; rc == 0 && i + 1 < gen.n; i++) rc = qgl_tokens_push(&cached, gen.ids[i]) != QG_OK;
+        qgl_tokens_free(&toks);
         qgl_tokens_free(&gen);
         msgs[n_msgs++] = (qgl_chat_msg){"assistant", answer ? answer : strdup("")};
         if (rc != 0 || !msgs[n_msgs - 1].content) {
@@ -352,7 +353,6 @@ static int run_chat(qgl_setup *su, qgl_sampler *smp, const run_opts *o) {
     free(line);
     for (size_t i = 0; i < n_msgs; i++) free((char *)msgs[i].content);
     free(msgs);
-    qgl_tokens_free(&cached);
     if (rc == 0) print_stats(&rs, qgl_peak_rss());
     return rc;
 }
@@ -371,6 +371,8 @@ int cmd_run(int argc, char **argv) {
         fprintf(stderr, "qg run: %s\n", qg_last_error());
         return 1;
     }
+    /* Generation may run past --ctx: the oldest half after BOS is dropped when full. */
+    qgl_session_set_auto_shift(su.session, qgl_add_bos(su.tok) ? 1 : 0);
     qgl_sampler *smp = NULL;
     if (qgl_sampler_new(&o.samp, su.model->hp.n_vocab, &smp) != QG_OK) {
         fprintf(stderr, "qg run: %s\n", qg_last_error());
