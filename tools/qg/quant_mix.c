@@ -242,6 +242,15 @@ static qg_type apply_rules(int mix_bit, enum role role, int held, qg_type base) 
     return base;
 }
 
+/* Plain targets that get llama.cpp's output-matrix rule (its legacy and IQ4 types). */
+static bool output_rule_applies(qg_type base) {
+    switch (base) {
+    case QG_TYPE_Q4_0: case QG_TYPE_Q4_1: case QG_TYPE_Q5_0: case QG_TYPE_Q5_1:
+    case QG_TYPE_Q8_0: case QG_TYPE_IQ4_NL: case QG_TYPE_IQ4_XS: return true;
+    default: return false;
+    }
+}
+
 static qg_type fit(qg_type want, int64_t ne0, bool *fell_back) {
     const qg_type_traits *tt = qg_type_get(want);
     *fell_back = false;
@@ -294,6 +303,15 @@ void quant_mix_plan(const quant_target *t, const quant_hints *h, const quant_ten
                 if (h->n_expert > 1 && layer_of(ti->name) >= 0) li = layer_of(ti->name);
             }
             want = apply_rules(mix_bit, r, conds_holding(h, ti, li, ln), t->base);
+        } else if (output_rule_applies(t->base)) {
+            /* llama.cpp gives the output matrix (or the tied embedding) more bits for
+             * every quantized target, not only the K mixes: Q8_0 where the rows do not
+             * fit Q6_K's 256-blocks (or for falcon), else Q6_K unless already Q8_0. */
+            if (r == R_TOKEN_EMBD && !has_output) r = R_OUTPUT;
+            if (r == R_OUTPUT) {
+                const int held = conds_holding(h, ti, 0, 0);
+                want = (held & (C_FALCON | C_ROW_NOT_256)) || t->base == QG_TYPE_Q8_0 ? QG_TYPE_Q8_0 : QG_TYPE_Q6_K;
+            }
         }
         c->wanted = want;
         c->type = fit(want, ti->ne[0], &c->fallback);
