@@ -56,6 +56,10 @@ qg_status qg_backend_open(const char *device_name, qg_backend **out) {
     qg_device_props props;
     int index = -1;
     qg_plugin *pl = find_device(device_name, &index, &props);
+    if (!pl && !qg_plugins_default_attempted()) {
+        qg_plugins_load_for_device_locked(device_name); /* the one plugin it names, if any */
+        pl = find_device(device_name, &index, &props);
+    }
     if (!pl && (!qg_plugins_default_attempted() || qg_registry_n_plugins() == 0)) {
         /* idempotent: after a failed discovery this repeats its message */
         qg_status st = qg_plugins_load_default();

@@ -163,6 +163,36 @@ static void search_place(const char *place, char *summary, size_t size, size_t *
     qg_free(names);
 }
 
+/* Load only the plugin file a device name points at (libqg-<prefix>.so, the prefix being
+ * the name without its trailing index or "-variant": cpu-ref -> cpu, vulkan0 -> vulkan),
+ * from the first place that has it. qg_backend_open tries this before a full discovery,
+ * so opening "cpu" does not start every GPU driver on the machine (PoCL alone adds
+ * ~70 MiB of RSS). The lock is held. */
+void qg_plugins_load_for_device_locked(const char *device_name) {
+    char prefix[64];
+    size_t n = 0;
+    while (device_name[n] && device_name[n] != '-' && n + 1 < sizeof prefix) n++;
+    while (n > 0 && device_name[n - 1] >= '0' && device_name[n - 1] <= '9') n--;
+    if (n == 0) return;
+    memcpy(prefix, device_name, n);
+    prefix[n] = '\0';
+    compute_places();
+    for (int i = 0; i < n_places; i++) {
+        char file[PATH_MAX + 96];
+        struct stat st;
+        if (stat(places[i], &st) != 0) continue;
+        if (S_ISDIR(st.st_mode))
+            snprintf(file, sizeof file, "%s/libqg-%s.so", places[i], prefix);
+        else
+            snprintf(file, sizeof file, "%s", places[i]);
+        const char *base = strrchr(file, '/');
+        base = base ? base + 1 : file;
+        if (strncmp(base, "libqg-", 6) != 0 || strncmp(base + 6, prefix, n) != 0 || strcmp(base + 6 + n, ".so") != 0)
+            continue;
+        if (stat(file, &st) == 0 && qg_plugin_load_locked(file, true, NULL) == QG_OK) return;
+    }
+}
+
 qg_status qg_plugins_load_default(void) {
     qg_registry_lock();
     if (!attempted) {

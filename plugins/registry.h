@@ -27,6 +27,8 @@ void qg_registry_report(const qg_plugin_report *r);
  * as qg_plugin_load. */
 qg_status qg_plugin_load_locked(const char *path, bool discovery, qg_plugin **out);
 
+/* Load just libqg-<prefix>.so for a device name from the search places (lock held). */
+void qg_plugins_load_for_device_locked(const char *device_name);
 /* Whether qg_plugins_load_default has run in this process. */
 bool qg_plugins_default_attempted(void);
 
