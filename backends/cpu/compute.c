@@ -6,6 +6,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "cpu.h"
+#include "ops_fast.h"
 
 #include <stdarg.h>
 #include <stdatomic.h>
@@ -46,7 +47,10 @@ static size_t thread_bytes(const qg_tensor *node) {
     int64_t w = node->ne[0];
     for (int s = 0; s < QG_MAX_SRC; s++)
         if (node->src[s] && node->src[s]->ne[0] > w) w = node->src[s]->ne[0];
-    return align_up(3 * (size_t)w * sizeof(float));
+    size_t n = 3 * (size_t)w * sizeof(float);
+    if (node->op == QG_OP_ROPE && cpu_fast_rope_thread_bytes(node->ne[0]) > n)
+        n = cpu_fast_rope_thread_bytes(node->ne[0]); /* row buffers plus angle tables */
+    return align_up(n);
 }
 
 static size_t shared_bytes(const qg_tensor *node) {

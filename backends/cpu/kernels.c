@@ -2,27 +2,31 @@
  * reference table; "cpu" uses the best table for this processor. The SIMD table differs
  * from the reference in MUL_MAT (the same loop, ops_mul_mat.c, with the SIMD dot products
  * and activation quantizers of simd.h per weight type, falling back to the scalar ones
- * for types without a SIMD version) and in SILU, GELU, RMS_NORM and SOFT_MAX (SIMD row
- * math, ops_fast.c).
+ * for types without a SIMD version) and in SILU, GELU, RMS_NORM, SOFT_MAX, NORM, ADD,
+ * MUL, SCALE, ROPE and GET_ROWS (SIMD row math, ops_fast.c).
  */
 #include "cpu.h"
+#include "ops_fast.h"
 #include "simd.h"
 
-/* The ops both tables take from the reference kernels. */
+/* The ops every table takes from the reference kernels. */
 #define COMMON_OPS                               \
+    [QG_OP_CPY] = cpu_ref_cpy,                   \
+    [QG_OP_SET_ROWS] = cpu_ref_set_rows
+/* Row ops that only the AVX2 table has SIMD versions of. */
+#define REF_ROW_OPS                              \
     [QG_OP_ADD] = cpu_ref_add,                   \
     [QG_OP_MUL] = cpu_ref_mul,                   \
     [QG_OP_SCALE] = cpu_ref_scale,               \
     [QG_OP_GET_ROWS] = cpu_ref_get_rows,         \
     [QG_OP_NORM] = cpu_ref_norm,                 \
-    [QG_OP_ROPE] = cpu_ref_rope,                 \
-    [QG_OP_CPY] = cpu_ref_cpy,                   \
-    [QG_OP_SET_ROWS] = cpu_ref_set_rows
+    [QG_OP_ROPE] = cpu_ref_rope
 
 const cpu_kernels cpu_kernels_ref = {
     .name = "scalar",
     .op = {
         COMMON_OPS,
+        REF_ROW_OPS,
         [QG_OP_MUL_MAT] = cpu_ref_mul_mat,
         [QG_OP_RMS_NORM] = cpu_ref_rms_norm,
         [QG_OP_SOFT_MAX] = cpu_ref_soft_max,
@@ -45,6 +49,12 @@ static const cpu_kernels cpu_kernels_avx2 = {
     .name = "avx2",
     .op = {
         COMMON_OPS,
+        [QG_OP_ADD] = cpu_fast_add,
+        [QG_OP_MUL] = cpu_fast_mul,
+        [QG_OP_SCALE] = cpu_fast_scale,
+        [QG_OP_GET_ROWS] = cpu_fast_get_rows,
+        [QG_OP_NORM] = cpu_fast_norm,
+        [QG_OP_ROPE] = cpu_fast_rope,
         [QG_OP_MUL_MAT] = simd_mul_mat,
         [QG_OP_RMS_NORM] = cpu_fast_rms_norm,
         [QG_OP_SOFT_MAX] = cpu_fast_soft_max,
@@ -58,6 +68,7 @@ static const cpu_kernels cpu_kernels_simd_mm = {
     .name = "neon",
     .op = {
         COMMON_OPS,
+        REF_ROW_OPS,
         [QG_OP_MUL_MAT] = simd_mul_mat,
         [QG_OP_RMS_NORM] = cpu_ref_rms_norm,
         [QG_OP_SOFT_MAX] = cpu_ref_soft_max,

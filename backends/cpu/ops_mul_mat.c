@@ -16,6 +16,14 @@
  * activation quantizer as parameters (the reference passes the type table's scalar ones),
  * plus optionally a 4-column dot product that expands each weight row once for four
  * activation columns; it returns what vec_dot would, so outputs do not depend on it.
+ *
+ * With a 4-column dot product (the fast device), enough columns (GEMM_MIN_N) and a tiled
+ * mat-mat for the weight type (cpu_simd_fns.gemm), the tiled path runs instead: phase 1
+ * quantizes each activation row as above and packs it (pack_x); phase 2 hands out units of
+ * CPU_GEMM_ROWS weight rows (times a range of columns when there are few row units): the
+ * thread expands them into its panel slot in the shared scratch and runs the panel against
+ * the unit's columns. At most GEMM_MAX_SLOTS threads take part in phase 2. Outputs are the
+ * same whatever the thread count (each output's arithmetic does not depend on its tile).
  */
 #include "cpu.h"
 
@@ -30,11 +38,116 @@ static bool direct_x(const qg_tensor *node) {
 
 _Static_assert(sizeof(atomic_llong) <= CPU_ALIGN, "chunk counter fits its cache line");
 
+/* Fewest activation columns for the tiled path: below them the per-column path was
+ * faster (measured on Zen 3: the panel expansion is not paid back). K-quants need more
+ * columns, their vec_dot4 being faster. A build may override both, e.g. to time the
+ * per-column path: -DQG_CPU_GEMM_MIN_N=1000000000. */
+#ifdef QG_CPU_GEMM_MIN_N
+#define GEMM_MIN_N QG_CPU_GEMM_MIN_N
+#define GEMM_MIN_N_K QG_CPU_GEMM_MIN_N
+#else
+#define GEMM_MIN_N 64
+#define GEMM_MIN_N_K 256
+#endif
+#define GEMM_MAX_SLOTS 32
+#define GEMM_PANEL_BUDGET ((size_t)64 << 20)
+#define GEMM_MIN_COLS 32 /* fewest columns per unit when columns are split */
+
+/* The tiled mat-mat for this node on this processor, or NULL. */
+static const cpu_gemm_fns *gemm_for(const qg_tensor *node, const cpu_gemm **g) {
+    const cpu_simd_fns *s = cpu_simd_best();
+    const int64_t min_n = qg_type_get(node->src[0]->type)->block_size == 256 ? GEMM_MIN_N_K : GEMM_MIN_N;
+    if (!s || !s->gemm || direct_x(node) || node->src[1]->ne[1] < min_n) return NULL;
+    *g = s->gemm->find(node->src[0]->type);
+    return *g ? s->gemm : NULL;
+}
+
+static int64_t gemm_row_units(const qg_tensor *node) {
+    const qg_tensor *x = node->src[1];
+    return (node->src[0]->ne[1] + CPU_GEMM_ROWS - 1) / CPU_GEMM_ROWS * x->ne[2] * x->ne[3];
+}
+
+/* Panel slots: one per taking part thread, at most one per row unit, GEMM_MAX_SLOTS, and
+ * as many as fit GEMM_PANEL_BUDGET bytes (at least one). */
+static int64_t gemm_slots(const qg_tensor *node, size_t panel_size) {
+    int64_t u = gemm_row_units(node);
+    if (u > GEMM_MAX_SLOTS) u = GEMM_MAX_SLOTS;
+    const int64_t fit = (int64_t)(GEMM_PANEL_BUDGET / panel_size);
+    if (u > fit) u = fit;
+    return u < 1 ? 1 : u;
+}
+
+static size_t gemm_shared_size(const qg_tensor *node, const cpu_gemm_fns *gf) {
+    const int64_t k = node->src[0]->ne[0];
+    const size_t ps = gf->panel_size(k);
+    return CPU_ALIGN + (size_t)qg_nrows(node->src[1]) * gf->x_size(k) + (size_t)gemm_slots(node, ps) * ps;
+}
+
 size_t cpu_mul_mat_shared_size(const qg_tensor *node) {
+    const cpu_gemm *g;
+    const cpu_gemm_fns *gf = gemm_for(node, &g);
+    const size_t tiled = gf ? gemm_shared_size(node, gf) : 0;
     if (direct_x(node)) return CPU_ALIGN;
     const qg_tensor *x = node->src[1];
     const qg_type vdt = qg_type_get(node->src[0]->type)->vec_dot_type;
-    return CPU_ALIGN + (size_t)qg_nrows(x) * qg_row_size(vdt, x->ne[0]);
+    const size_t plain = CPU_ALIGN + (size_t)qg_nrows(x) * qg_row_size(vdt, x->ne[0]);
+    return plain > tiled ? plain : tiled;
+}
+
+static qg_status gemm_run(const cpu_params *p, qg_tensor *node, const cpu_gemm_fns *gf, const cpu_gemm *g,
+                          qg_from_float_fn from_float) {
+    const qg_tensor *w = node->src[0], *x = node->src[1];
+    const int64_t k = w->ne[0], m = w->ne[1], n = x->ne[1];
+    const int64_t b2 = x->ne[2], b3 = x->ne[3];
+    const int64_t r2 = b2 / w->ne[2], r3 = b3 / w->ne[3];
+    const size_t xs = gf->x_size(k), ps = gf->panel_size(k);
+    const int64_t slots = gemm_slots(node, ps), row_blocks = (m + CPU_GEMM_ROWS - 1) / CPU_GEMM_ROWS;
+    atomic_llong *next = (atomic_llong *)p->wshared;
+    char *xpack = (char *)p->wshared + CPU_ALIGN;
+    char *panels = xpack + (size_t)qg_nrows(x) * xs;
+
+    const int64_t active = slots < p->nth ? slots : p->nth; /* threads taking units */
+    if (p->ith == 0) atomic_store_explicit(next, active, memory_order_relaxed);
+    float *buf = (float *)p->wthread;
+    void *qrow = (char *)p->wthread + ((size_t)k * sizeof(float) + CPU_ALIGN - 1) / CPU_ALIGN * CPU_ALIGN;
+    int64_t lo, hi;
+    cpu_split(qg_nrows(x), p->ith, p->nth, &lo, &hi);
+    for (int64_t q = lo; q < hi; q++) {
+        const int64_t j = q % n, i2 = (q / n) % b2, i3 = q / (n * b2);
+        from_float(cpu_load_row(x, j, i2, i3, buf), qrow, k);
+        gf->pack_x(g, qrow, k, xpack + (size_t)q * xs);
+    }
+    cpu_barrier_wait(p->barrier);
+    if (p->ith >= active) return QG_OK;
+
+    /* split columns too when there are fewer row units than about 4 per thread */
+    const int64_t row_units = gemm_row_units(node);
+    int64_t col_parts = 1;
+    if (row_units < 4 * (int64_t)p->nth) {
+        col_parts = (4 * (int64_t)p->nth + row_units - 1) / row_units;
+        const int64_t most = (n + GEMM_MIN_COLS - 1) / GEMM_MIN_COLS;
+        if (col_parts > most) col_parts = most;
+    }
+    const int64_t cols = (n + col_parts - 1) / col_parts;
+    char *panel = panels + (size_t)p->ith * ps;
+    int64_t have = -1; /* row unit whose panel the slot holds */
+    for (int64_t u = p->ith; u < row_units * col_parts; u = atomic_fetch_add_explicit(next, 1, memory_order_relaxed)) {
+        const int64_t ru = u / col_parts, cp = u % col_parts;
+        const int64_t plane = ru / row_blocks, i0 = ru % row_blocks * CPU_GEMM_ROWS;
+        const int64_t i2 = plane % b2, i3 = plane / b2;
+        const int rows = (int)(m - i0 < CPU_GEMM_ROWS ? m - i0 : CPU_GEMM_ROWS);
+        const int64_t j0 = cp * cols, nc = n - j0 < cols ? n - j0 : cols;
+        if (nc <= 0) continue;
+        if (ru != have) {
+            const char *wrow = (const char *)w->data + (size_t)(i2 / r2) * w->nb[2] + (size_t)(i3 / r3) * w->nb[3] +
+                               (size_t)i0 * w->nb[1];
+            gf->pack_w(g, wrow, w->nb[1], rows, k, panel);
+            have = ru;
+        }
+        gf->run(g, panel, rows, k, xpack + (size_t)((i3 * b2 + i2) * n + j0) * xs, xs, nc,
+                cpu_row_ptr(node, j0, i2, i3) + (size_t)i0 * sizeof(float), node->nb[1]);
+    }
+    return QG_OK;
 }
 
 qg_status cpu_mul_mat_run(const cpu_params *p, qg_tensor *node, qg_vec_dot_fn vec_dot, cpu_dot4_fn vec_dot4,
@@ -46,6 +159,9 @@ qg_status cpu_mul_mat_run(const cpu_params *p, qg_tensor *node, qg_vec_dot_fn ve
     const int64_t r2 = b2 / w->ne[2], r3 = b3 / w->ne[3];
     const bool direct = direct_x(node);
     const size_t vrow = qg_row_size(tw->vec_dot_type, k);
+    const cpu_gemm *g;
+    const cpu_gemm_fns *gf = vec_dot4 ? gemm_for(node, &g) : NULL;
+    if (gf) return gemm_run(p, node, gf, g, from_float);
     atomic_llong *next = (atomic_llong *)p->wshared;
     char *conv = (char *)p->wshared + CPU_ALIGN;
 

@@ -19,6 +19,26 @@
  * the four, which is where mat-mat gains). */
 typedef void (*cpu_dot4_fn)(int64_t n, const void *x, const void *y, size_t ys, float *out);
 
+/* Tiled mat-mat for one weight type (gemm_layout.h, simd_avx2_gemm*.c): every activation
+ * column is packed once, CPU_GEMM_ROWS weight rows at a time are expanded into a panel of
+ * int8 levels plus scales, and a register-tiled kernel runs the panel against all columns.
+ * Results match vec_dot within float reordering (K-quants: exactly, in the same double
+ * evaluation), and do not depend on how rows and columns are tiled or threaded. */
+#define CPU_GEMM_ROWS 16
+typedef struct cpu_gemm cpu_gemm;
+typedef struct cpu_gemm_fns {
+    const cpu_gemm *(*find)(qg_type weight); /* NULL: no tiled path for this weight type */
+    size_t (*x_size)(int64_t k);             /* bytes of one packed activation column (64-multiple) */
+    size_t (*panel_size)(int64_t k);         /* bytes of one panel (64-multiple) */
+    /* One row of the weight's partner type (as its from_float wrote it) -> packed column. */
+    void (*pack_x)(const cpu_gemm *g, const void *xq, int64_t k, void *dst);
+    /* rows (1..CPU_GEMM_ROWS) weight rows nb1 bytes apart -> panel. */
+    void (*pack_w)(const cpu_gemm *g, const void *w, size_t nb1, int rows, int64_t k, void *panel);
+    /* out + j*ldo bytes, floats 0..rows-1: the panel's rows against columns x + j*xs bytes. */
+    void (*run)(const cpu_gemm *g, const void *panel, int rows, int64_t k, const void *x, size_t xs,
+                int64_t ncols, char *out, size_t ldo);
+} cpu_gemm_fns;
+
 typedef struct cpu_simd_fns {
     const char *name;                          /* "avx2" */
     qg_vec_dot_fn (*vec_dot)(qg_type weight);  /* NULL: no SIMD dot for this weight type */
@@ -32,6 +52,19 @@ typedef struct cpu_simd_fns {
     /* softmax(x * scale + mask) (mask may be NULL), same NaN / all -inf rules as cpu-ref */
     void (*soft_max_row)(const float *x, const float *mask, float scale, float *y, int64_t n);
     void (*rms_norm_row)(const float *x, float *y, int64_t n, float eps);
+    const cpu_gemm_fns *gemm; /* NULL: no tiled mat-mat in this table */
+    /* NORM, ADD/MUL (equal-length rows; o may alias x or y), SCALE and ROPE rows (ROPE:
+     * pair i rotated by the angle with cosine c[i] and sine s[i], NEOX or adjacent pairs,
+     * values past n_dims copied; o may be x but must not partly overlap it); NULL in
+     * tables without them. */
+    void (*norm_row)(const float *x, float *y, int64_t n, float eps);
+    void (*add_row)(const float *x, const float *y, float *o, int64_t n);
+    void (*mul_row)(const float *x, const float *y, float *o, int64_t n);
+    void (*scale_row)(const float *x, float s, float *o, int64_t n);
+    void (*rope_row)(const float *x, float *o, int64_t n, int n_dims, bool neox, const double *c,
+                     const double *s);
+    /* Row dequantizer for GET_ROWS, bit-identical with the type's to_float; NULL: none. */
+    qg_to_float_fn (*to_float)(qg_type t);
 } cpu_simd_fns;
 
 /* The AVX2 table if it was compiled in (whether or not this processor can run it). */

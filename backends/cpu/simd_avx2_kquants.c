@@ -17,6 +17,12 @@
 
 static const int8_t iq4_levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
+/* The fixed-count loops over a super-block's chunks must be unrolled: their shuffle
+ * controls are only constants once the loop index is. */
+#define UNROLL _Pragma("GCC unroll 8")
+/* Loops over the 1..4 activation columns likewise, so accumulators stay in registers. */
+#define UNROLL_C _Pragma("GCC unroll 4")
+
 static inline __m256i load32(const void *p) { return _mm256_loadu_si256((const __m256i *)p); }
 
 /* sum over 32 bytes of u*y*scale (u unsigned, maddubs pair sums times int16 scales). */
@@ -84,26 +90,27 @@ static inline __attribute__((always_inline)) void q4_K_tile(int nc, int64_t n, c
         const __m256i sc2 = _mm256_broadcastsi128_si256(sc);
         const qg_block_q8_K *yb[4];
         __m256i acc[4];
-        for (int c = 0; c < nc; c++) {
+        UNROLL_C for (int c = 0; c < nc; c++) {
             yb[c] = (const qg_block_q8_K *)((const char *)vy + (size_t)c * ys) + i;
             acc[c] = _mm256_setzero_si256();
         }
+        UNROLL
         for (int k = 0; k < 4; ++k) {
             const __m256i q = load32(x[i].qs + 32 * k);
             const __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
             const __m256i slo = bcast16(sc2, 2 * k), shi = bcast16(sc2, 2 * k + 1);
-            for (int c = 0; c < nc; c++) {
+            UNROLL_C for (int c = 0; c < nc; c++) {
                 acc[c] = _mm256_add_epi32(acc[c], dot_scaled(lo, load32(yb[c]->qs + 64 * k), slo));
                 acc[c] = _mm256_add_epi32(acc[c], dot_scaled(hi, load32(yb[c]->qs + 64 * k + 32), shi));
             }
         }
         const double d = avx2_fp16(x[i].d), dmin = avx2_fp16(x[i].dmin);
-        for (int c = 0; c < nc; c++) {
+        UNROLL_C for (int c = 0; c < nc; c++) {
             const int32_t isum = avx2_hsum_epi32(acc[c]), msum = min_sum(mn, yb[c]->bsums);
             sum[c] += (double)yb[c]->d * (d * isum - dmin * msum);
         }
     }
-    for (int c = 0; c < nc; c++) out[c] = (float)sum[c];
+    UNROLL_C for (int c = 0; c < nc; c++) out[c] = (float)sum[c];
 }
 
 float cpu_avx2_vec_dot_q4_K(int64_t n, const void *x, const void *y) {
@@ -127,11 +134,12 @@ static inline __attribute__((always_inline)) void q5_K_tile(int nc, int64_t n, c
         const __m256i sc2 = _mm256_broadcastsi128_si256(sc);
         const qg_block_q8_K *yb[4];
         __m256i acc[4];
-        for (int c = 0; c < nc; c++) {
+        UNROLL_C for (int c = 0; c < nc; c++) {
             yb[c] = (const qg_block_q8_K *)((const char *)vy + (size_t)c * ys) + i;
             acc[c] = _mm256_setzero_si256();
         }
         __m256i h = load32(x[i].qh); /* bit 2k: low sub-block of chunk k, 2k+1: high */
+        UNROLL
         for (int k = 0; k < 4; ++k) {
             const __m256i q = load32(x[i].qs + 32 * k);
             __m256i lo = _mm256_and_si256(q, m4), hi = _mm256_and_si256(_mm256_srli_epi16(q, 4), m4);
@@ -140,18 +148,18 @@ static inline __attribute__((always_inline)) void q5_K_tile(int nc, int64_t n, c
             hi = _mm256_or_si256(hi, _mm256_slli_epi16(_mm256_and_si256(h, one), 4));
             h = _mm256_srli_epi16(h, 1);
             const __m256i slo = bcast16(sc2, 2 * k), shi = bcast16(sc2, 2 * k + 1);
-            for (int c = 0; c < nc; c++) {
+            UNROLL_C for (int c = 0; c < nc; c++) {
                 acc[c] = _mm256_add_epi32(acc[c], dot_scaled(lo, load32(yb[c]->qs + 64 * k), slo));
                 acc[c] = _mm256_add_epi32(acc[c], dot_scaled(hi, load32(yb[c]->qs + 64 * k + 32), shi));
             }
         }
         const double d = avx2_fp16(x[i].d), dmin = avx2_fp16(x[i].dmin);
-        for (int c = 0; c < nc; c++) {
+        UNROLL_C for (int c = 0; c < nc; c++) {
             const int32_t isum = avx2_hsum_epi32(acc[c]), msum = min_sum(mn, yb[c]->bsums);
             sum[c] += (double)yb[c]->d * (d * isum - dmin * msum);
         }
     }
-    for (int c = 0; c < nc; c++) out[c] = (float)sum[c];
+    UNROLL_C for (int c = 0; c < nc; c++) out[c] = (float)sum[c];
 }
 
 /* Q6_K: levels q in 0..63 stand for q - 32; the -32 comes back as -32 * sum(sc * bsums).
@@ -165,10 +173,11 @@ static inline __attribute__((always_inline)) void q6_K_tile(int nc, int64_t n, c
         const __m256i S = _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)x[i].scales));
         const qg_block_q8_K *yb[4];
         __m256i acc[4];
-        for (int c = 0; c < nc; c++) {
+        UNROLL_C for (int c = 0; c < nc; c++) {
             yb[c] = (const qg_block_q8_K *)((const char *)vy + (size_t)c * ys) + i;
             acc[c] = _mm256_setzero_si256();
         }
+        UNROLL
         for (int h = 0; h < 2; ++h) {
             const __m256i ql0 = load32(x[i].ql + 64 * h), ql1 = load32(x[i].ql + 64 * h + 32);
             const __m256i qh = load32(x[i].qh + 32 * h);
@@ -179,20 +188,21 @@ static inline __attribute__((always_inline)) void q6_K_tile(int nc, int64_t n, c
                 _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
                                 _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30)),
             };
+            UNROLL
             for (int p = 0; p < 4; ++p) {
                 const int sb = 8 * h + 2 * p;
                 const __m256i sp = scale_pair16(S, sb);
-                for (int c = 0; c < nc; c++)
+                UNROLL_C for (int c = 0; c < nc; c++)
                     acc[c] = _mm256_add_epi32(acc[c], dot_scaled(q[p], load32(yb[c]->qs + 128 * h + 32 * p), sp));
             }
         }
         const double d = avx2_fp16(x[i].d);
-        for (int c = 0; c < nc; c++) {
+        UNROLL_C for (int c = 0; c < nc; c++) {
             const int32_t isum = avx2_hsum_epi32(acc[c]) - 32 * scaled_bsums(S, yb[c]->bsums);
             sum[c] += (double)yb[c]->d * d * isum;
         }
     }
-    for (int c = 0; c < nc; c++) out[c] = (float)sum[c];
+    UNROLL_C for (int c = 0; c < nc; c++) out[c] = (float)sum[c];
 }
 
 float cpu_avx2_vec_dot_q6_K(int64_t n, const void *x, const void *y) {
@@ -216,28 +226,30 @@ static inline __attribute__((always_inline)) void q2_K_tile(int nc, int64_t n, c
         const __m256i MN = _mm256_cvtepu8_epi16(_mm_and_si128(_mm_srli_epi16(raw, 4), _mm_set1_epi8(15)));
         const qg_block_q8_K *yb[4];
         __m256i acc[4];
-        for (int c = 0; c < nc; c++) {
+        UNROLL_C for (int c = 0; c < nc; c++) {
             yb[c] = (const qg_block_q8_K *)((const char *)vy + (size_t)c * ys) + i;
             acc[c] = _mm256_setzero_si256();
         }
+        UNROLL
         for (int h = 0; h < 2; ++h) {
             __m256i q = load32(x[i].qs + 32 * h);
+            UNROLL
             for (int s = 0; s < 4; ++s) {
                 const int sb = 8 * h + 2 * s;
                 const __m256i u = _mm256_and_si256(q, m3), sp = scale_pair16(SC, sb);
-                for (int c = 0; c < nc; c++)
+                UNROLL_C for (int c = 0; c < nc; c++)
                     acc[c] = _mm256_add_epi32(acc[c], dot_scaled(u, load32(yb[c]->qs + 128 * h + 32 * s), sp));
                 q = _mm256_srli_epi16(q, 2);
             }
         }
         const double d = avx2_fp16(x[i].d), dmin = avx2_fp16(x[i].dmin);
-        for (int c = 0; c < nc; c++) {
+        UNROLL_C for (int c = 0; c < nc; c++) {
             const int32_t msum = scaled_bsums(MN, yb[c]->bsums);
             const int32_t isum = avx2_hsum_epi32(acc[c]);
             sum[c] += (double)yb[c]->d * (d * isum - dmin * msum);
         }
     }
-    for (int c = 0; c < nc; c++) out[c] = (float)sum[c];
+    UNROLL_C for (int c = 0; c < nc; c++) out[c] = (float)sum[c];
 }
 
 /* Q3_K: u = low2 + 4*hbit in 0..7 stands for u - 4; the -4 comes back through bsums. */
@@ -262,31 +274,33 @@ static inline __attribute__((always_inline)) void q3_K_tile(int nc, int64_t n, c
         const __m256i SC = _mm256_sub_epi16(_mm256_cvtepu8_epi16(packed), _mm256_set1_epi16(32));
         const qg_block_q8_K *yb[4];
         __m256i acc[4];
-        for (int c = 0; c < nc; c++) {
+        UNROLL_C for (int c = 0; c < nc; c++) {
             yb[c] = (const qg_block_q8_K *)((const char *)vy + (size_t)c * ys) + i;
             acc[c] = _mm256_setzero_si256();
         }
         __m256i hm = load32(x[i].hmask);
+        UNROLL
         for (int h = 0; h < 2; ++h) {
             __m256i q = load32(x[i].qs + 32 * h);
+            UNROLL
             for (int s = 0; s < 4; ++s) {
                 const int sb = 8 * h + 2 * s;
                 const __m256i u =
                     _mm256_or_si256(_mm256_and_si256(q, m3), _mm256_slli_epi16(_mm256_and_si256(hm, one), 2));
                 const __m256i sp = scale_pair16(SC, sb);
-                for (int c = 0; c < nc; c++)
+                UNROLL_C for (int c = 0; c < nc; c++)
                     acc[c] = _mm256_add_epi32(acc[c], dot_scaled(u, load32(yb[c]->qs + 128 * h + 32 * s), sp));
                 q = _mm256_srli_epi16(q, 2);
                 hm = _mm256_srli_epi16(hm, 1);
             }
         }
         const double d = avx2_fp16(x[i].d);
-        for (int c = 0; c < nc; c++) {
+        UNROLL_C for (int c = 0; c < nc; c++) {
             const int32_t isum = avx2_hsum_epi32(acc[c]) - 4 * scaled_bsums(SC, yb[c]->bsums);
             sum[c] += (double)yb[c]->d * d * isum;
         }
     }
-    for (int c = 0; c < nc; c++) out[c] = (float)sum[c];
+    UNROLL_C for (int c = 0; c < nc; c++) out[c] = (float)sum[c];
 }
 
 static inline __attribute__((always_inline)) void iq4_xs_tile(int nc, int64_t n, const void *vx, const void *vy,
@@ -298,10 +312,11 @@ static inline __attribute__((always_inline)) void iq4_xs_tile(int nc, int64_t n,
     for (int64_t i = 0; i < n / QG_QK_K; ++i) {
         const qg_block_q8_K *yb[4];
         __m256i acc[4];
-        for (int c = 0; c < nc; c++) {
+        UNROLL_C for (int c = 0; c < nc; c++) {
             yb[c] = (const qg_block_q8_K *)((const char *)vy + (size_t)c * ys) + i;
             acc[c] = _mm256_setzero_si256();
         }
+        UNROLL
         for (int ib = 0; ib < 8; ++ib) {
             const int lo = (x[i].scales_l[ib / 2] >> (4 * (ib % 2))) & 15;
             const int hi = (x[i].scales_h >> (2 * ib)) & 3;
@@ -309,15 +324,15 @@ static inline __attribute__((always_inline)) void iq4_xs_tile(int nc, int64_t n,
             const __m256i w = _mm256_shuffle_epi8(lut, avx2_nibbles(x[i].qs + 16 * ib));
             const __m256i aw = _mm256_sign_epi8(w, w);
             /* signed levels: |w| unsigned, sign moved onto y (y is never -128) */
-            for (int c = 0; c < nc; c++) {
+            UNROLL_C for (int c = 0; c < nc; c++) {
                 const __m256i p = _mm256_maddubs_epi16(aw, _mm256_sign_epi8(load32(yb[c]->qs + 32 * ib), w));
                 acc[c] = _mm256_add_epi32(acc[c], _mm256_madd_epi16(p, sc));
             }
         }
         const double d = avx2_fp16(x[i].d);
-        for (int c = 0; c < nc; c++) sum[c] += (double)yb[c]->d * d * avx2_hsum_epi32(acc[c]);
+        UNROLL_C for (int c = 0; c < nc; c++) sum[c] += (double)yb[c]->d * d * avx2_hsum_epi32(acc[c]);
     }
-    for (int c = 0; c < nc; c++) out[c] = (float)sum[c];
+    UNROLL_C for (int c = 0; c < nc; c++) out[c] = (float)sum[c];
 }
 
 #define TILE_ENTRIES(name)                                                                     \

@@ -1,5 +1,6 @@
 /* AVX2 row functions for the element-wise and row-wise ops of the fast CPU device:
- * SILU, GELU (tanh form), SOFT_MAX and RMS_NORM on rows of floats.
+ * SILU, GELU (tanh form), SOFT_MAX, RMS_NORM, NORM, ADD, MUL, SCALE and ROPE on rows of
+ * floats.
  *
  * exp is computed in float: n = round(x log2 e), r = x - n ln2 (ln2 split in two parts
  * so the product is exact enough), e^r by its degree-7 Taylor polynomial (truncation
@@ -7,10 +8,12 @@
  * that overflow or fall into the subnormal range still round once. About 2 ulp in all.
  * SILU is x sigmoid(x); GELU uses the identity 0.5 (1 + tanh z) = sigmoid(2z), which stays
  * accurate where tanh z is near -1; sigmoid(t) is 1/(1+e^-t) or e^t/(1+e^t) by sign.
- * SOFT_MAX and RMS_NORM sum in double (four lanes) like the reference kernels; RMS_NORM
- * also scales in double.
+ * SOFT_MAX, RMS_NORM and NORM sum in double (four lanes) like the reference kernels;
+ * the norms also scale in double. ADD, MUL and SCALE are one float operation per element
+ * and ROPE rotates in double, as the references do, so those are bit-identical.
  */
 #include "simd_avx2.h"
+#include "simd_avx2_rows.h"
 
 #include <math.h>
 
@@ -141,4 +144,93 @@ void cpu_avx2_rms_norm_row(const float *x, float *y, int64_t n, float eps) {
     for (i = 0; i + 4 <= n; i += 4)
         _mm_storeu_ps(y + i, _mm256_cvtpd_ps(_mm256_mul_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i)), s)));
     for (; i < n; i++) y[i] = (float)((double)x[i] * inv);
+}
+
+/* NORM: mean, then the mean of squared deviations, both summed in double (four lanes),
+ * and (x - mean) * inv in double, rounded once, as the reference kernel does. */
+void cpu_avx2_norm_row(const float *x, float *y, int64_t n, float eps) {
+    __m256d acc = _mm256_setzero_pd();
+    int64_t i = 0;
+    for (; i + 4 <= n; i += 4) acc = _mm256_add_pd(acc, _mm256_cvtps_pd(_mm_loadu_ps(x + i)));
+    double mean = hsum_pd(acc);
+    for (; i < n; i++) mean += x[i];
+    mean /= (double)n;
+    const __m256d mv = _mm256_set1_pd(mean);
+    acc = _mm256_setzero_pd();
+    for (i = 0; i + 4 <= n; i += 4) {
+        const __m256d d = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i)), mv);
+        acc = _mm256_add_pd(acc, _mm256_mul_pd(d, d));
+    }
+    double sq = hsum_pd(acc);
+    for (; i < n; i++) sq += ((double)x[i] - mean) * ((double)x[i] - mean);
+    const double inv = 1.0 / sqrt(sq / (double)n + (double)eps);
+    const __m256d s = _mm256_set1_pd(inv);
+    for (i = 0; i + 4 <= n; i += 4) {
+        const __m256d d = _mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(x + i)), mv);
+        _mm_storeu_ps(y + i, _mm256_cvtpd_ps(_mm256_mul_pd(d, s)));
+    }
+    for (; i < n; i++) y[i] = (float)(((double)x[i] - mean) * inv);
+}
+
+/* ADD, MUL, SCALE: one float operation per element, so bit-identical with the reference.
+ * o may be x or y. */
+void cpu_avx2_add_row(const float *x, const float *y, float *o, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, _mm256_add_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) o[i] = x[i] + y[i];
+}
+
+void cpu_avx2_mul_row(const float *x, const float *y, float *o, int64_t n) {
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), _mm256_loadu_ps(y + i)));
+    for (; i < n; i++) o[i] = x[i] * y[i];
+}
+
+void cpu_avx2_scale_row(const float *x, float s, float *o, int64_t n) {
+    const __m256 sv = _mm256_set1_ps(s);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) _mm256_storeu_ps(o + i, _mm256_mul_ps(_mm256_loadu_ps(x + i), sv));
+    for (; i < n; i++) o[i] = x[i] * s;
+}
+
+/* (x0 c - x1 s, x0 s + x1 c) in double from float pairs, rounded once to float; the same
+ * operations (no fused multiply-add) as the reference. */
+static inline void rot4(__m128 a, __m128 b, const double *c, const double *s, __m128 *oa, __m128 *ob) {
+    const __m256d x0 = _mm256_cvtps_pd(a), x1 = _mm256_cvtps_pd(b);
+    const __m256d cv = _mm256_loadu_pd(c), sv = _mm256_loadu_pd(s);
+    *oa = _mm256_cvtpd_ps(_mm256_sub_pd(_mm256_mul_pd(x0, cv), _mm256_mul_pd(x1, sv)));
+    *ob = _mm256_cvtpd_ps(_mm256_add_pd(_mm256_mul_pd(x0, sv), _mm256_mul_pd(x1, cv)));
+}
+
+/* ROPE on one row of n values: pairs i = 0 .. n_dims/2 - 1 rotated by the angle whose
+ * cosine and sine are c[i], s[i]; pairs (x[i], x[i + n_dims/2]) when neox, else
+ * (x[2i], x[2i+1]); values past n_dims copied. o must not overlap x. */
+void cpu_avx2_rope_row(const float *x, float *o, int64_t n, int n_dims, bool neox, const double *c,
+                       const double *s) {
+    const int half = n_dims / 2;
+    int i = 0;
+    if (neox) {
+        for (; i + 4 <= half; i += 4) {
+            __m128 oa, ob;
+            rot4(_mm_loadu_ps(x + i), _mm_loadu_ps(x + i + half), c + i, s + i, &oa, &ob);
+            _mm_storeu_ps(o + i, oa);
+            _mm_storeu_ps(o + i + half, ob);
+        }
+    } else {
+        const __m256i deint = _mm256_setr_epi32(0, 2, 4, 6, 1, 3, 5, 7);
+        for (; i + 4 <= half; i += 4) {
+            const __m256 v = _mm256_permutevar8x32_ps(_mm256_loadu_ps(x + 2 * i), deint);
+            __m128 oa, ob;
+            rot4(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1), c + i, s + i, &oa, &ob);
+            _mm_storeu_ps(o + 2 * i, _mm_unpacklo_ps(oa, ob));
+            _mm_storeu_ps(o + 2 * i + 4, _mm_unpackhi_ps(oa, ob));
+        }
+    }
+    for (; i < half; i++) {
+        const int64_t j0 = neox ? i : 2 * i, j1 = neox ? i + half : 2 * i + 1;
+        const double x0 = x[j0], x1 = x[j1];
+        o[j0] = (float)(x0 * c[i] - x1 * s[i]);
+        o[j1] = (float)(x0 * s[i] + x1 * c[i]);
+    }
+    for (int64_t k = 2 * (int64_t)half; k < n; k++) o[k] = x[k];
 }

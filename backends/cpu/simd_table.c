@@ -15,6 +15,8 @@
 
 #ifdef QG_CPU_AVX2
 #include "simd_avx2.h"
+#include "gemm_layout.h"
+#include "simd_avx2_rows.h"
 
 static qg_vec_dot_fn avx2_vec_dot(qg_type t) {
     switch (t) {
@@ -50,6 +52,18 @@ static qg_from_float_fn avx2_from_float(qg_type t) {
     }
 }
 
+static qg_to_float_fn avx2_to_float(qg_type t) {
+    switch (t) {
+    case QG_TYPE_F16: return cpu_avx2_to_float_f16;
+    case QG_TYPE_BF16: return cpu_avx2_to_float_bf16;
+    case QG_TYPE_Q4_0: return cpu_avx2_to_float_q4_0;
+    case QG_TYPE_Q8_0: return cpu_avx2_to_float_q8_0;
+    case QG_TYPE_Q4_K: return cpu_avx2_to_float_q4_K;
+    case QG_TYPE_Q6_K: return cpu_avx2_to_float_q6_K;
+    default: return NULL;
+    }
+}
+
 static const cpu_simd_fns avx2_fns = {
     .name = "avx2",
     .vec_dot = avx2_vec_dot,
@@ -60,6 +74,13 @@ static const cpu_simd_fns avx2_fns = {
     .gelu_row = cpu_avx2_gelu_row,
     .soft_max_row = cpu_avx2_soft_max_row,
     .rms_norm_row = cpu_avx2_rms_norm_row,
+    .gemm = &cpu_avx2_gemm_fns,
+    .norm_row = cpu_avx2_norm_row,
+    .add_row = cpu_avx2_add_row,
+    .mul_row = cpu_avx2_mul_row,
+    .scale_row = cpu_avx2_scale_row,
+    .rope_row = cpu_avx2_rope_row,
+    .to_float = avx2_to_float,
 };
 
 const cpu_simd_fns *cpu_simd_avx2(void) { return &avx2_fns; }

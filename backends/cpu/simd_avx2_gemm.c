@@ -1,0 +1,289 @@
+/* AVX2 kernels of the tiled mat-mat (layout in gemm_layout.h): a register tile of
+ * GEMM_R = 4 weight rows x GEMM_C = 2 activation columns runs over a k-chunk of
+ * GEMM_KG groups, for every column pair of a block of GEMM_NB columns, continuing the
+ * running sums the panel keeps per row and column; then the next k-chunk. A chunk of the
+ * panel (4 tiles x GEMM_KG groups) stays in L1 while the column pairs stream past it.
+ *
+ * Per group, each of the 8 steps loads one vector of every row and column and multiplies
+ * them with maddubs (unsigned weight bytes x signed activation bytes, int16 pair sums):
+ *  - U16, U31, U63 (levels <= 15, 31, 63): 8, 4 or 2 steps add in int16 (the lanes stay
+ *    below 2^15), then a madd with the row's lane multipliers widens to int32;
+ *  - U127 (levels <= 127; no type uses it now): each step is widened at once;
+ *  - SIGNED (Q8_0, IQ4_NL, MXFP4): |w| times y with w's sign moved onto y (activations
+ *    never hold -128), widened at once.
+ * The group's int32 vector (lane s = elements 32s..32s+31) is then finished:
+ *  - legacy: minus the offset correction, times d_w * d_y per block, added to 8 float
+ *    lanes per output (plus m * s for type-1 weights); the lanes are summed at the end;
+ *  - K-quants: the eight outputs' vectors are summed horizontally together (and the
+ *    min / offset sums from the activation's bsums likewise), then the super-block is
+ *    evaluated in double exactly as the scalar reference does, so results are bitwise
+ *    those of vec_dot.
+ * Every output sees the same operations whatever tile, thread or column pairing it falls
+ * in (padding rows and a repeated last column are computed and dropped).
+ */
+#include <immintrin.h>
+#include <string.h>
+
+#include "gemm_layout.h"
+
+_Static_assert(GEMM_R * GEMM_C == 8, "the K-quant finish reduces eight outputs at once");
+
+/* Lane q of the result is the sum of the eight int32 lanes of v[q]. */
+static inline __m256i reduce8(const __m256i v[8]) {
+    const __m256i a0 = _mm256_hadd_epi32(v[0], v[1]), a1 = _mm256_hadd_epi32(v[2], v[3]);
+    const __m256i a2 = _mm256_hadd_epi32(v[4], v[5]), a3 = _mm256_hadd_epi32(v[6], v[7]);
+    const __m256i b0 = _mm256_hadd_epi32(a0, a1), b1 = _mm256_hadd_epi32(a2, a3);
+    /* b0: low half v0..v3 (elements 0-3), high half v0..v3 (elements 4-7); b1 the same for v4..v7 */
+    return _mm256_add_epi32(_mm256_permute2x128_si256(b0, b1, 0x20), _mm256_permute2x128_si256(b0, b1, 0x31));
+}
+
+static inline float hsum_ps(__m256 v) {
+    __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+    s = _mm_add_ss(s, _mm_movehdup_ps(s));
+    return _mm_cvtss_f32(s);
+}
+
+/* The small loops over rows, columns and steps must be unrolled to keep the tile in
+ * registers. */
+#define UNROLL _Pragma("GCC unroll 8")
+#define ROLLED _Pragma("GCC unroll 1")
+
+static inline __m256i ld(const void *p) { return _mm256_load_si256((const __m256i *)p); }
+
+/* The int32 vectors v[r][c] of one group. */
+static inline __attribute__((always_inline)) void group_dot(gemm_kernel KER, const uint8_t *lev,
+                                                            const gemm_wmeta *meta, const gemm_xgroup *y[GEMM_C],
+                                                            __m256i v[GEMM_R][GEMM_C]) {
+    if (KER == GEMM_U16 || KER == GEMM_U31 || KER == GEMM_U63) {
+        /* int16 lanes take 2 products per step: S steps of levels <= 15, 31, 63 stay below 2^15 */
+        const int S = KER == GEMM_U16 ? 8 : KER == GEMM_U31 ? 4 : 2;
+        UNROLL
+        for (int r = 0; r < GEMM_R; r++)
+            UNROLL
+            for (int c = 0; c < GEMM_C; c++) v[r][c] = _mm256_setzero_si256();
+        ROLLED
+        for (int j0 = 0; j0 < 8; j0 += S) {
+            __m256i a[GEMM_R][GEMM_C];
+            UNROLL
+            for (int r = 0; r < GEMM_R; r++)
+                UNROLL
+                for (int c = 0; c < GEMM_C; c++) a[r][c] = _mm256_setzero_si256();
+            ROLLED
+            for (int j = j0; j < j0 + S; j++) {
+                __m256i yv[GEMM_C];
+                UNROLL
+                for (int c = 0; c < GEMM_C; c++) yv[c] = ld(y[c]->q + 32 * j);
+                UNROLL
+                for (int r = 0; r < GEMM_R; r++) {
+                    const __m256i w = ld(lev + GEMM_GROUP * r + 32 * j);
+                    UNROLL
+                    for (int c = 0; c < GEMM_C; c++)
+                        a[r][c] = _mm256_add_epi16(a[r][c], _mm256_maddubs_epi16(w, yv[c]));
+                }
+            }
+            UNROLL
+            for (int r = 0; r < GEMM_R; r++) {
+                const __m256i mul = ld(meta[r].mul);
+                UNROLL
+                for (int c = 0; c < GEMM_C; c++) v[r][c] = _mm256_add_epi32(v[r][c], _mm256_madd_epi16(a[r][c], mul));
+            }
+        }
+        return;
+    }
+    __m256i mul[GEMM_R];
+    UNROLL
+    for (int r = 0; r < GEMM_R; r++) {
+        mul[r] = KER == GEMM_SIGNED ? _mm256_set1_epi16(1) : ld(meta[r].mul);
+        UNROLL
+        for (int c = 0; c < GEMM_C; c++) v[r][c] = _mm256_setzero_si256();
+    }
+    ROLLED
+    for (int j = 0; j < 8; j++) {
+        __m256i yv[GEMM_C];
+        UNROLL
+        for (int c = 0; c < GEMM_C; c++) yv[c] = ld(y[c]->q + 32 * j);
+        UNROLL
+        for (int r = 0; r < GEMM_R; r++) {
+            const __m256i w = ld(lev + GEMM_GROUP * r + 32 * j);
+            if (KER == GEMM_SIGNED) {
+                const __m256i aw = _mm256_sign_epi8(w, w);
+                UNROLL
+                for (int c = 0; c < GEMM_C; c++)
+                    v[r][c] = _mm256_add_epi32(
+                        v[r][c], _mm256_madd_epi16(_mm256_maddubs_epi16(aw, _mm256_sign_epi8(yv[c], w)), mul[r]));
+            } else {
+                UNROLL
+                for (int c = 0; c < GEMM_C; c++)
+                    v[r][c] = _mm256_add_epi32(v[r][c], _mm256_madd_epi16(_mm256_maddubs_epi16(w, yv[c]), mul[r]));
+            }
+        }
+    }
+}
+
+/* One register tile over groups [g0, g1): lev/meta point at the tile's group 0, y0/y1 at
+ * the two columns' group 0. acc0/acc1: the columns' running sums, 32 bytes per row
+ * (legacy: 8 float lanes; K-quants: one double), loaded at the start, stored at the end. */
+static inline __attribute__((always_inline)) void tile(gemm_kernel KER, gemm_finish FIN, const uint8_t *lev,
+                                                       const gemm_wmeta *meta, const gemm_xgroup *y0,
+                                                       const gemm_xgroup *y1, int64_t g0, int64_t g1, char *acc0,
+                                                       char *acc1) {
+    const bool legacy = FIN == GEMM_LEGACY || FIN == GEMM_LEGACY_MIN;
+    const bool offset = FIN == GEMM_LEGACY && KER != GEMM_SIGNED;
+    char *accs[GEMM_C] = {acc0, acc1};
+    __m256 facc[GEMM_R][GEMM_C];
+    __m256d dacc[2];
+    if (legacy) {
+        UNROLL
+        for (int r = 0; r < GEMM_R; r++)
+            UNROLL
+            for (int c = 0; c < GEMM_C; c++) facc[r][c] = _mm256_load_ps((const float *)(accs[c] + 32 * r));
+    } else {
+        double *a0 = (double *)acc0, *a1 = (double *)acc1;
+        dacc[0] = _mm256_setr_pd(a0[0], a1[0], a0[4], a1[4]);
+        dacc[1] = _mm256_setr_pd(a0[8], a1[8], a0[12], a1[12]);
+    }
+    for (int64_t g = g0; g < g1; g++) {
+        const gemm_xgroup *y[GEMM_C] = {y0 + g, y1 + g};
+        const gemm_wmeta *m = meta + g * GEMM_R;
+        __m256i v[GEMM_R][GEMM_C];
+        group_dot(KER, lev + (size_t)g * GEMM_R * GEMM_GROUP, m, y, v);
+        if (legacy) {
+            UNROLL
+            for (int r = 0; r < GEMM_R; r++) {
+                const __m256 dw = _mm256_load_ps(m[r].d);
+                UNROLL
+                for (int c = 0; c < GEMM_C; c++) {
+                    __m256i s = v[r][c];
+                    if (offset) s = _mm256_sub_epi32(s, ld(y[c]->ysum));
+                    facc[r][c] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(s), _mm256_mul_ps(dw, _mm256_load_ps(y[c]->d)),
+                                                 facc[r][c]);
+                    if (FIN == GEMM_LEGACY_MIN)
+                        facc[r][c] = _mm256_fmadd_ps(_mm256_load_ps(m[r].m), _mm256_load_ps(y[c]->s), facc[r][c]);
+                }
+            }
+            continue;
+        }
+        /* K-quants: output q = r * GEMM_C + c */
+        __m256i dots[8], corr[8];
+        UNROLL
+        for (int r = 0; r < GEMM_R; r++) {
+            const __m256i mins = ld(m[r].mins);
+            UNROLL
+            for (int c = 0; c < GEMM_C; c++) {
+                dots[r * GEMM_C + c] = v[r][c];
+                corr[r * GEMM_C + c] = _mm256_madd_epi16(mins, ld(y[c]->bs));
+            }
+        }
+        __m256i isum = reduce8(dots);
+        const __m256i msum = reduce8(corr);
+        if (FIN == GEMM_K_OFF) isum = _mm256_sub_epi32(isum, msum);
+        const double yd0 = y[0]->d[0], yd1 = y[1]->d[0];
+        const __m256d ydv = _mm256_setr_pd(yd0, yd1, yd0, yd1);
+        UNROLL
+        for (int h = 0; h < 2; h++) {
+            const double d0 = m[2 * h].d[0], d1 = m[2 * h + 1].d[0];
+            const __m256d dv = _mm256_setr_pd(d0, d0, d1, d1);
+            const __m256d is = _mm256_cvtepi32_pd(h ? _mm256_extracti128_si256(isum, 1) : _mm256_castsi256_si128(isum));
+            __m256d t;
+            if (FIN == GEMM_K_OFF) {
+                t = _mm256_mul_pd(_mm256_mul_pd(ydv, dv), is);
+            } else {
+                const double n0 = m[2 * h].d[1], n1 = m[2 * h + 1].d[1];
+                const __m256d nv = _mm256_setr_pd(n0, n0, n1, n1);
+                const __m256d ms =
+                    _mm256_cvtepi32_pd(h ? _mm256_extracti128_si256(msum, 1) : _mm256_castsi256_si128(msum));
+                t = _mm256_mul_pd(ydv, _mm256_sub_pd(_mm256_mul_pd(dv, is), _mm256_mul_pd(nv, ms)));
+            }
+            dacc[h] = _mm256_add_pd(dacc[h], t);
+        }
+    }
+    if (legacy) {
+        UNROLL
+        for (int r = 0; r < GEMM_R; r++)
+            UNROLL
+            for (int c = 0; c < GEMM_C; c++) _mm256_store_ps((float *)(accs[c] + 32 * r), facc[r][c]);
+        return;
+    }
+    double d[8];
+    _mm256_storeu_pd(d, dacc[0]);
+    _mm256_storeu_pd(d + 4, dacc[1]);
+    UNROLL
+    for (int q = 0; q < 8; q++) *(double *)(accs[q % GEMM_C] + 32 * (q / GEMM_C)) = d[q];
+}
+
+typedef void (*tile_fn)(const uint8_t *lev, const gemm_wmeta *meta, const gemm_xgroup *y0, const gemm_xgroup *y1,
+                        int64_t g0, int64_t g1, char *acc0, char *acc1);
+
+#define TILE_FN(name, KER, FIN)                                                                                   \
+    static void name(const uint8_t *lev, const gemm_wmeta *meta, const gemm_xgroup *y0, const gemm_xgroup *y1,    \
+                     int64_t g0, int64_t g1, char *acc0, char *acc1) {                                            \
+        tile(KER, FIN, lev, meta, y0, y1, g0, g1, acc0, acc1);                                                    \
+    }
+TILE_FN(tile_u16_leg, GEMM_U16, GEMM_LEGACY)
+TILE_FN(tile_u16_legmin, GEMM_U16, GEMM_LEGACY_MIN)
+TILE_FN(tile_u127_leg, GEMM_U127, GEMM_LEGACY)
+TILE_FN(tile_u127_legmin, GEMM_U127, GEMM_LEGACY_MIN)
+TILE_FN(tile_signed_leg, GEMM_SIGNED, GEMM_LEGACY)
+TILE_FN(tile_u16_kmin, GEMM_U16, GEMM_K_MIN)
+TILE_FN(tile_u16_koff, GEMM_U16, GEMM_K_OFF)
+TILE_FN(tile_u127_kmin, GEMM_U127, GEMM_K_MIN)
+TILE_FN(tile_u127_koff, GEMM_U127, GEMM_K_OFF)
+TILE_FN(tile_u31_leg, GEMM_U31, GEMM_LEGACY)
+TILE_FN(tile_u31_legmin, GEMM_U31, GEMM_LEGACY_MIN)
+TILE_FN(tile_u31_kmin, GEMM_U31, GEMM_K_MIN)
+TILE_FN(tile_u63_koff, GEMM_U63, GEMM_K_OFF)
+
+static tile_fn pick(const gemm_type *t) {
+    switch (t->kernel) {
+    case GEMM_U16:
+        return t->finish == GEMM_LEGACY ? tile_u16_leg
+             : t->finish == GEMM_LEGACY_MIN ? tile_u16_legmin
+             : t->finish == GEMM_K_MIN ? tile_u16_kmin
+                                       : tile_u16_koff;
+    case GEMM_U127:
+        return t->finish == GEMM_LEGACY ? tile_u127_leg
+             : t->finish == GEMM_LEGACY_MIN ? tile_u127_legmin
+             : t->finish == GEMM_K_MIN ? tile_u127_kmin
+                                       : tile_u127_koff;
+    case GEMM_U31:
+        return t->finish == GEMM_LEGACY ? tile_u31_leg : t->finish == GEMM_LEGACY_MIN ? tile_u31_legmin : tile_u31_kmin;
+    case GEMM_U63: return tile_u63_koff;
+    case GEMM_SIGNED: return tile_signed_leg;
+    }
+    return NULL;
+}
+
+void gemm_run(const gemm_type *t, const void *panel, int rows, int64_t k, const gemm_xgroup *x, size_t xs,
+              int64_t ncols, char *out, size_t ldo) {
+    const tile_fn fn = pick(t);
+    const bool legacy = t->finish == GEMM_LEGACY || t->finish == GEMM_LEGACY_MIN;
+    const int64_t groups = gemm_groups(k);
+    const int tiles = (rows + GEMM_R - 1) / GEMM_R;
+    void *pv = (void *)(uintptr_t)panel;
+    char *acc = gemm_panel_acc(pv, groups);
+    const size_t col_acc = CPU_GEMM_ROWS * 32; /* accumulator bytes of one column */
+    for (int64_t jb = 0; jb < ncols; jb += GEMM_NB) {
+        const int64_t nb = ncols - jb < GEMM_NB ? ncols - jb : GEMM_NB;
+        memset(acc, 0, (size_t)nb * col_acc);
+        for (int64_t g0 = 0; g0 < groups; g0 += GEMM_KG) {
+            const int64_t g1 = groups - g0 < GEMM_KG ? groups : g0 + GEMM_KG;
+            for (int64_t jj = 0; jj < nb; jj += GEMM_C) {
+                /* a lone last column is computed twice into the same accumulators */
+                const bool two = jj + 1 < nb;
+                const gemm_xgroup *y0 = (const gemm_xgroup *)((const char *)x + (size_t)(jb + jj) * xs);
+                const gemm_xgroup *y1 = two ? (const gemm_xgroup *)((const char *)y0 + xs) : y0;
+                char *a0 = acc + (size_t)jj * col_acc, *a1 = two ? a0 + col_acc : a0;
+                for (int ti = 0; ti < tiles; ti++)
+                    fn(gemm_panel_levels(pv, groups, ti, 0), gemm_panel_meta(pv, groups, ti, 0), y0, y1, g0, g1,
+                       a0 + ti * GEMM_R * 32, a1 + ti * GEMM_R * 32);
+            }
+        }
+        for (int64_t c = 0; c < nb; c++) {
+            float *o = (float *)(out + (size_t)(jb + c) * ldo);
+            const char *a = acc + (size_t)c * col_acc;
+            for (int r = 0; r < rows; r++)
+                o[r] = legacy ? hsum_ps(_mm256_load_ps((const float *)(a + 32 * r))) : (float)*(const double *)(a + 32 * r);
+        }
+    }
+}

@@ -1,0 +1,318 @@
+/* Packing for the tiled mat-mat (layout in gemm_layout.h): the per-type expansion of
+ * weight groups into levels and metadata, the packing of activation rows (Q8_0, Q8_1,
+ * Q8_K) into interleaved groups, and the table of weight types with a tiled path.
+ *
+ * Levels are stored unsigned where the type allows it (the kernels multiply unsigned
+ * weight bytes with signed activation bytes): Q4_0 and Q5_0 keep their stored codes and
+ * the offset (8, 16) comes back through the activation block sums; Q3_K and Q6_K keep
+ * level + 4 / + 32, and the offset times the sub-block scale goes into `mins`, which the
+ * kernel multiplies with the activation's bsums. Q8_0, IQ4_NL and MXFP4 levels are signed.
+ * Expansion is plain C: a panel is expanded once and used for every activation column.
+ */
+#include <math.h>
+#include <string.h>
+
+#include "core/quant/k_internal.h"
+#include "gemm_layout.h"
+
+/* The 16 IQ4_NL levels and the E2M1 (FP4) values times two, by 4-bit code (the core's
+ * tables are internal to libqgraph). */
+static const int8_t iq4_levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
+static const int8_t e2m1_x2[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+
+static float h2f(uint16_t h) { return qg_fp16_to_fp32(h); }
+
+/* Blocks of 32 of group g that exist in a row of k elements. */
+static int legacy_blocks(int64_t k, int64_t g) {
+    const int64_t nb = k / 32 - 8 * g;
+    return nb > 8 ? 8 : (int)nb;
+}
+
+static void ones(gemm_wmeta *m) {
+    for (int p = 0; p < 16; p++) m->mul[p] = 1;
+}
+
+static void nibbles(const uint8_t qs[16], uint8_t *lev) {
+    for (int j = 0; j < 16; j++) {
+        lev[j] = qs[j] & 15;
+        lev[j + 16] = qs[j] >> 4;
+    }
+}
+
+static void high_bits(const uint8_t qh[4], uint8_t *lev) {
+    const uint32_t h = (uint32_t)qh[0] | (uint32_t)qh[1] << 8 | (uint32_t)qh[2] << 16 | (uint32_t)qh[3] << 24;
+    for (int j = 0; j < 32; j++) lev[j] |= (uint8_t)(((h >> j) & 1) << 4);
+}
+
+static void expand_q4_0(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
+    const qg_block_q4_0 *x = (const qg_block_q4_0 *)row + 8 * g;
+    ones(m);
+    for (int b = 0; b < legacy_blocks(k, g); b++) {
+        nibbles(x[b].qs, lev + 32 * b);
+        m->d[b] = h2f(x[b].d);
+    }
+}
+
+static void expand_q4_1(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
+    const qg_block_q4_1 *x = (const qg_block_q4_1 *)row + 8 * g;
+    ones(m);
+    for (int b = 0; b < legacy_blocks(k, g); b++) {
+        nibbles(x[b].qs, lev + 32 * b);
+        m->d[b] = h2f(x[b].d);
+        m->m[b] = h2f(x[b].m);
+    }
+}
+
+static void expand_q5_0(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
+    const qg_block_q5_0 *x = (const qg_block_q5_0 *)row + 8 * g;
+    ones(m);
+    for (int b = 0; b < legacy_blocks(k, g); b++) {
+        nibbles(x[b].qs, lev + 32 * b);
+        high_bits(x[b].qh, lev + 32 * b);
+        m->d[b] = h2f(x[b].d);
+    }
+}
+
+static void expand_q5_1(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
+    const qg_block_q5_1 *x = (const qg_block_q5_1 *)row + 8 * g;
+    ones(m);
+    for (int b = 0; b < legacy_blocks(k, g); b++) {
+        nibbles(x[b].qs, lev + 32 * b);
+        high_bits(x[b].qh, lev + 32 * b);
+        m->d[b] = h2f(x[b].d);
+        m->m[b] = h2f(x[b].m);
+    }
+}
+
+static void expand_q8_0(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
+    const qg_block_q8_0 *x = (const qg_block_q8_0 *)row + 8 * g;
+    ones(m);
+    for (int b = 0; b < legacy_blocks(k, g); b++) {
+        memcpy(lev + 32 * b, x[b].qs, 32);
+        m->d[b] = h2f(x[b].d);
+    }
+}
+
+static void expand_iq4_nl(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
+    const qg_block_iq4_nl *x = (const qg_block_iq4_nl *)row + 8 * g;
+    ones(m);
+    for (int b = 0; b < legacy_blocks(k, g); b++) {
+        for (int j = 0; j < 16; j++) {
+            lev[32 * b + j] = (uint8_t)iq4_levels[x[b].qs[j] & 15];
+            lev[32 * b + j + 16] = (uint8_t)iq4_levels[x[b].qs[j] >> 4];
+        }
+        m->d[b] = h2f(x[b].d);
+    }
+}
+
+static void expand_mxfp4(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
+    const qg_block_mxfp4 *x = (const qg_block_mxfp4 *)row + 8 * g;
+    ones(m);
+    for (int b = 0; b < legacy_blocks(k, g); b++) {
+        for (int j = 0; j < 16; j++) {
+            lev[32 * b + j] = (uint8_t)e2m1_x2[x[b].qs[j] & 15];
+            lev[32 * b + j + 16] = (uint8_t)e2m1_x2[x[b].qs[j] >> 4];
+        }
+        /* half the E8M0 scale, as the reference applies it to the doubled FP4 values */
+        m->d[b] = x[b].e == 0xff ? NAN : ldexpf(1.0f, (int)x[b].e - 128);
+    }
+}
+
+/* Q4_K / Q5_K: sub-block j's 6-bit scale and min. */
+static void scale_min(const uint8_t *s, int j, int *sc, int *mn) {
+    if (j < 4) {
+        *sc = s[j] & 63;
+        *mn = s[j + 4] & 63;
+    } else {
+        *sc = (s[j + 4] & 15) | ((s[j - 4] >> 6) << 4);
+        *mn = (s[j + 4] >> 4) | ((s[j] >> 6) << 4);
+    }
+}
+
+static void k_scales32(const uint8_t *scales, gemm_wmeta *m) {
+    for (int j = 0; j < 8; j++) {
+        int sc, mn;
+        scale_min(scales, j, &sc, &mn);
+        m->mul[2 * j] = m->mul[2 * j + 1] = (int16_t)sc;
+        m->mins[2 * j] = m->mins[2 * j + 1] = (int16_t)mn;
+    }
+}
+
+static void expand_q4_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
+    (void)k;
+    const qg_block_q4_K *x = (const qg_block_q4_K *)row + g;
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            lev[64 * c + l] = x->qs[32 * c + l] & 15;
+            lev[64 * c + 32 + l] = x->qs[32 * c + l] >> 4;
+        }
+    k_scales32(x->scales, m);
+    m->d[0] = h2f(x->d);
+    m->d[1] = h2f(x->dmin);
+}
+
+static void expand_q5_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
+    (void)k;
+    const qg_block_q5_K *x = (const qg_block_q5_K *)row + g;
+    for (int c = 0; c < 4; c++)
+        for (int l = 0; l < 32; l++) {
+            lev[64 * c + l] = (uint8_t)((x->qs[32 * c + l] & 15) | (((x->qh[l] >> (2 * c)) & 1) << 4));
+            lev[64 * c + 32 + l] = (uint8_t)((x->qs[32 * c + l] >> 4) | (((x->qh[l] >> (2 * c + 1)) & 1) << 4));
+        }
+    k_scales32(x->scales, m);
+    m->d[0] = h2f(x->d);
+    m->d[1] = h2f(x->dmin);
+}
+
+static void expand_q6_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
+    (void)k;
+    const qg_block_q6_K *x = (const qg_block_q6_K *)row + g;
+    for (int h = 0; h < 2; h++) {
+        const uint8_t *ql = x->ql + 64 * h, *qh = x->qh + 32 * h;
+        uint8_t *o = lev + 128 * h;
+        for (int l = 0; l < 32; l++) {
+            o[l] = (uint8_t)((ql[l] & 15) | ((qh[l] & 3) << 4));
+            o[l + 32] = (uint8_t)((ql[l + 32] & 15) | (((qh[l] >> 2) & 3) << 4));
+            o[l + 64] = (uint8_t)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
+            o[l + 96] = (uint8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
+        }
+    }
+    for (int p = 0; p < 16; p++) {
+        m->mul[p] = x->scales[p];
+        m->mins[p] = (int16_t)(32 * x->scales[p]);
+    }
+    m->d[0] = h2f(x->d);
+}
+
+static void expand_q3_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
+    (void)k;
+    const qg_block_q3_K *x = (const qg_block_q3_K *)row + g;
+    for (int h = 0; h < 2; h++)
+        for (int s = 0; s < 4; s++)
+            for (int l = 0; l < 32; l++) {
+                const int low = (x->qs[32 * h + l] >> (2 * s)) & 3, hb = (x->hmask[l] >> (4 * h + s)) & 1;
+                lev[128 * h + 32 * s + l] = (uint8_t)(low + 4 * hb); /* level + 4 */
+            }
+    for (int p = 0; p < 16; p++) {
+        const int lo = p < 8 ? (x->scales[p] & 15) : (x->scales[p - 8] >> 4);
+        const int hi = (x->scales[8 + p % 4] >> (2 * (p / 4))) & 3;
+        const int sc = (lo | (hi << 4)) - 32;
+        m->mul[p] = (int16_t)sc;
+        m->mins[p] = (int16_t)(4 * sc);
+    }
+    m->d[0] = h2f(x->d);
+}
+
+static void expand_q2_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
+    (void)k;
+    const qg_block_q2_K *x = (const qg_block_q2_K *)row + g;
+    for (int h = 0; h < 2; h++)
+        for (int s = 0; s < 4; s++)
+            for (int l = 0; l < 32; l++) lev[128 * h + 32 * s + l] = (uint8_t)((x->qs[32 * h + l] >> (2 * s)) & 3);
+    for (int p = 0; p < 16; p++) {
+        m->mul[p] = (int16_t)(x->scales[p] & 15);
+        m->mins[p] = (int16_t)(x->scales[p] >> 4);
+    }
+    m->d[0] = h2f(x->d);
+    m->d[1] = h2f(x->dmin);
+}
+
+static const gemm_type types[] = {
+    {QG_TYPE_Q4_0, GEMM_U16, GEMM_LEGACY, 8, expand_q4_0},
+    {QG_TYPE_Q4_1, GEMM_U16, GEMM_LEGACY_MIN, 0, expand_q4_1},
+    {QG_TYPE_Q5_0, GEMM_U31, GEMM_LEGACY, 16, expand_q5_0},
+    {QG_TYPE_Q5_1, GEMM_U31, GEMM_LEGACY_MIN, 0, expand_q5_1},
+    {QG_TYPE_Q8_0, GEMM_SIGNED, GEMM_LEGACY, 0, expand_q8_0},
+    {QG_TYPE_IQ4_NL, GEMM_SIGNED, GEMM_LEGACY, 0, expand_iq4_nl},
+    {QG_TYPE_MXFP4, GEMM_SIGNED, GEMM_LEGACY, 0, expand_mxfp4},
+    {QG_TYPE_Q2_K, GEMM_U16, GEMM_K_MIN, 0, expand_q2_K},
+    {QG_TYPE_Q3_K, GEMM_U16, GEMM_K_OFF, 0, expand_q3_K},
+    {QG_TYPE_Q4_K, GEMM_U16, GEMM_K_MIN, 0, expand_q4_K},
+    {QG_TYPE_Q5_K, GEMM_U31, GEMM_K_MIN, 0, expand_q5_K},
+    {QG_TYPE_Q6_K, GEMM_U63, GEMM_K_OFF, 0, expand_q6_K},
+};
+
+const gemm_type *gemm_type_get(qg_type weight) {
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if (types[i].type == weight) return &types[i];
+    return NULL;
+}
+
+/* Natural order -> interleaved (gemm_slot): element pair 8p + j (elements 16p + 2j and
+ * 16p + 2j + 1) goes to int16 lane p of vector j, a 16 x 8 transpose of byte pairs. */
+static void interleave(const int8_t *src, int8_t *dst) {
+    uint16_t s[GEMM_GROUP / 2], d[GEMM_GROUP / 2];
+    memcpy(s, src, sizeof s);
+    for (int j = 0; j < 8; j++)
+        for (int p = 0; p < 16; p++) d[16 * j + p] = s[8 * p + j];
+    memcpy(dst, d, sizeof d);
+}
+
+static void pack_x(const cpu_gemm *t, const void *xq, int64_t k, void *dst) {
+    gemm_xgroup *out = dst;
+    const int64_t groups = gemm_groups(k);
+    memset(out, 0, (size_t)groups * sizeof *out);
+    if (t->finish == GEMM_K_MIN || t->finish == GEMM_K_OFF) {
+        const qg_block_q8_K *y = xq;
+        for (int64_t g = 0; g < groups; g++) {
+            interleave(y[g].qs, out[g].q);
+            out[g].d[0] = y[g].d;
+            memcpy(out[g].bs, y[g].bsums, sizeof out[g].bs);
+        }
+        return;
+    }
+    int8_t tmp[GEMM_GROUP];
+    const bool q8_1 = t->finish == GEMM_LEGACY_MIN;
+    for (int64_t g = 0; g < groups; g++) {
+        memset(tmp, 0, sizeof tmp);
+        for (int b = 0; b < legacy_blocks(k, g); b++) {
+            const int8_t *qs;
+            if (q8_1) {
+                const qg_block_q8_1 *y = (const qg_block_q8_1 *)xq + 8 * g + b;
+                qs = y->qs;
+                out[g].d[b] = h2f(y->d);
+                out[g].s[b] = h2f(y->s);
+            } else {
+                const qg_block_q8_0 *y = (const qg_block_q8_0 *)xq + 8 * g + b;
+                qs = y->qs;
+                out[g].d[b] = h2f(y->d);
+            }
+            int32_t sum = 0;
+            for (int j = 0; j < 32; j++) sum += qs[j];
+            out[g].ysum[b] = t->offset * sum;
+            memcpy(tmp + 32 * b, qs, 32);
+        }
+        interleave(tmp, out[g].q);
+    }
+}
+
+static void pack_w(const cpu_gemm *t, const void *w, size_t nb1, int rows, int64_t k, void *panel) {
+    const int64_t groups = gemm_groups(k);
+    memset(panel, 0, gemm_panel_bytes(k));
+    uint8_t tmp[GEMM_GROUP];
+    for (int r = 0; r < rows; r++) {
+        const char *row = (const char *)w + (size_t)r * nb1;
+        for (int64_t g = 0; g < groups; g++) {
+            memset(tmp, 0, sizeof tmp);
+            t->expand(row, k, g, tmp, gemm_panel_meta(panel, groups, r / GEMM_R, g) + r % GEMM_R);
+            interleave((const int8_t *)tmp, (int8_t *)gemm_panel_levels(panel, groups, r / GEMM_R, g) +
+                                                GEMM_GROUP * (r % GEMM_R));
+        }
+    }
+}
+
+static size_t x_size(int64_t k) { return (size_t)gemm_groups(k) * sizeof(gemm_xgroup); }
+
+static void run(const cpu_gemm *t, const void *panel, int rows, int64_t k, const void *x, size_t xs, int64_t ncols,
+                char *out, size_t ldo) {
+    gemm_run(t, panel, rows, k, x, xs, ncols, out, ldo);
+}
+
+const cpu_gemm_fns cpu_avx2_gemm_fns = {
+    .find = gemm_type_get,
+    .x_size = x_size,
+    .panel_size = gemm_panel_bytes,
+    .pack_x = pack_x,
+    .pack_w = pack_w,
+    .run = run,
+};
