@@ -1,7 +1,7 @@
 /* Vulkan backend against the CPU reference: every op, every MUL_MAT weight type (both
  * the mat-vec and the tiled path, with broadcast planes and a transposed x), GET_ROWS
- * from every readable type, and CPY into every type with a device quantizer (bytes
- * compared exactly with the reference quantizer). Each case builds the same graph with
+ * from every readable type, and CPY into every writable type (K-quants
+ * included) (bytes compared exactly with the reference quantizer). Each case builds the same graph with
  * the same seeded leaf data on "cpu-ref" and on "vulkan0" and runs it through a
  * scheduler holding only that device. Skips (77) when vulkan0 cannot be opened.
  */
@@ -295,7 +295,8 @@ static void test_cpy_quantize(void **state) {
     const qg_type outs[] = {QG_TYPE_F32, QG_TYPE_F16, QG_TYPE_BF16, QG_TYPE_Q4_0, QG_TYPE_Q4_1, QG_TYPE_Q5_0,
                             QG_TYPE_Q5_1, QG_TYPE_Q8_0, QG_TYPE_IQ4_NL, QG_TYPE_MXFP4, QG_TYPE_NVFP4,
                             QG_TYPE_F8_E4M3, QG_TYPE_F8_E5M2, QG_TYPE_MXFP8_E4M3, QG_TYPE_MXFP8_E5M2,
-                            QG_TYPE_Q8_1, QG_TYPE_Q8_K, QG_TYPE_TQ1_0, QG_TYPE_TQ2_0, QG_TYPE_F64};
+                            QG_TYPE_Q8_1, QG_TYPE_Q8_K, QG_TYPE_TQ1_0, QG_TYPE_TQ2_0, QG_TYPE_F64,
+                            QG_TYPE_Q2_K, QG_TYPE_Q3_K, QG_TYPE_Q4_K, QG_TYPE_Q5_K, QG_TYPE_Q6_K};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
         if (skip_f64(outs[i])) continue;
         args a = {0, QG_TYPE_F32, 0, outs[i], 0};

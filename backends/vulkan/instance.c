@@ -6,6 +6,7 @@
 #include "vk.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 vk_global vk_g;
@@ -57,6 +58,17 @@ size_t vk_max_alloc(VkPhysicalDevice pd) {
     return (size_t)cap;
 }
 
+static bool has_extension(VkPhysicalDevice pd, const char *name) {
+    uint32_t n = 0;
+    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0) return false;
+    VkExtensionProperties *e = malloc(n * sizeof *e);
+    bool found = false;
+    if (e && vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e) == VK_SUCCESS)
+        for (uint32_t i = 0; i < n && !found; i++) found = strcmp(e[i].extensionName, name) == 0;
+    free(e);
+    return found;
+}
+
 static void append(char *out, size_t size, const char *word) {
     size_t len = strlen(out);
     if (len < size) snprintf(out + len, size - len, "%s%s", len ? " " : "", word);
@@ -93,6 +105,24 @@ void vk_fill_props(int index, qg_device_props *p) {
         append(p->features, sizeof p->features, "subgroup-arith");
     if (f2.features.shaderFloat64) append(p->features, sizeof p->features, "fp64");
     if (s16.storageBuffer16BitAccess) append(p->features, sizeof p->features, "storage16");
+    /* Reported for information (no kernel variant uses them yet, see README.md); each
+     * feature struct is chained only when the device has its extension. */
+    VkPhysicalDevice8BitStorageFeaturesKHR s8 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES_KHR};
+    VkPhysicalDeviceShaderFloat16Int8FeaturesKHR fi = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR};
+    VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR dp = {
+        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR};
+    VkPhysicalDeviceFeatures2 fx = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
+    void **tail = &fx.pNext;
+    if (has_extension(pd, "VK_KHR_8bit_storage")) { *tail = &s8; tail = &s8.pNext; }
+    if (has_extension(pd, "VK_KHR_shader_float16_int8")) { *tail = &fi; tail = &fi.pNext; }
+    if (has_extension(pd, "VK_KHR_shader_integer_dot_product")) { *tail = &dp; tail = &dp.pNext; }
+    vkGetPhysicalDeviceFeatures2(pd, &fx);
+    if (s8.storageBuffer8BitAccess) append(p->features, sizeof p->features, "storage8");
+    if (fi.shaderFloat16) append(p->features, sizeof p->features, "fp16");
+    if (fi.shaderInt8) append(p->features, sizeof p->features, "int8");
+    if (dp.shaderIntegerDotProduct) append(p->features, sizeof p->features, "intdot");
+    if (has_extension(pd, "VK_KHR_cooperative_matrix")) append(p->features, sizeof p->features, "coopmat");
 
     p->max_alloc = vk_max_alloc(pd);
     p->alignment = VK_ALIGN;

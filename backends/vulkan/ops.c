@@ -158,6 +158,17 @@ static qg_status record_rope(qg_plugin_device *d, const qg_tensor *node) {
     return vk_dispatch(d, d->has_f64 ? "rope_f64" : "rope", spec_of(node, 0), b, si, div_up(pairs, 64), node);
 }
 
+/* The rows variant a node needs: F64 data, a K-quant destination (kquant.glsl), or neither. */
+static const char *rows_kernel(const qg_tensor *node) {
+    if (node->type == QG_TYPE_F64 || node->src[0]->type == QG_TYPE_F64) return "rows_f64";
+    switch (node->type) {
+    case QG_TYPE_Q2_K: case QG_TYPE_Q3_K: case QG_TYPE_Q4_K: case QG_TYPE_Q5_K: case QG_TYPE_Q6_K:
+        return "rows_k";
+    default:
+        return "rows";
+    }
+}
+
 static qg_status record_node(qg_plugin_device *d, const qg_tensor *node, int path) {
     vk_binding b[4];
     uint32_t *s, si;
@@ -180,7 +191,7 @@ static qg_status record_node(qg_plugin_device *d, const qg_tensor *node, int pat
     case QG_OP_SET_ROWS:
         if ((st = standard_slot(d, node, 0, b, &s, &si)) != QG_OK) return st;
         s[VKS_X] = (uint32_t)node->op;
-        return vk_dispatch(d, node->type == QG_TYPE_F64 || node->src[0]->type == QG_TYPE_F64 ? "rows_f64" : "rows",
+        return vk_dispatch(d, rows_kernel(node),
                            spec_of(node, (uint32_t)node->op), b, si,
                            div_up(units(node->op == QG_OP_SET_ROWS ? node->src[0] : node, node->type), 64), node);
     case QG_OP_RMS_NORM:

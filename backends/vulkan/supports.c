@@ -3,9 +3,9 @@
  *  - readable types: F32, F16, BF16, F8, I8/I16/I32 and every block type (their
  *    dequantizers are in shaders/vulkan/types.glsl); F64 only for CPY, GET_ROWS and
  *    SET_ROWS on devices with shaderFloat64 (kernel variant rows_f64); I64 only as ids;
- *  - writable types: the plain ones above and the block types with a device quantizer
- *    (Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, Q8_1, Q8_K, IQ4_NL, MXFP4, NVFP4, MXFP8, TQ1_0,
- *    TQ2_0); Q2_K..Q6_K and IQ4_XS have no device quantizer, so writing them is refused;
+ *  - writable types: the plain ones above and every block type with a device quantizer
+ *    (shaders/vulkan/store.glsl, kquant.glsl): all but IQ4_XS, whose quantizer is not
+ *    done (see README.md), so writing IQ4_XS is refused;
  *  - NORM, RMS_NORM, SOFT_MAX and ROPE write element by element: plain output types;
  *  - every byte address must fit the kernels' 32-bit offsets, and every tensor one
  *    binding window (maxStorageBufferRange), except 2-D MUL_MAT weights (split by rows).
@@ -33,6 +33,7 @@ bool vk_type_writable(qg_type t) {
     case QG_TYPE_Q8_1: case QG_TYPE_IQ4_NL: case QG_TYPE_MXFP4: case QG_TYPE_NVFP4:
     case QG_TYPE_MXFP8_E4M3: case QG_TYPE_MXFP8_E5M2: case QG_TYPE_Q8_K:
     case QG_TYPE_TQ1_0: case QG_TYPE_TQ2_0:
+    case QG_TYPE_Q2_K: case QG_TYPE_Q3_K: case QG_TYPE_Q4_K: case QG_TYPE_Q5_K: case QG_TYPE_Q6_K:
         return true;
     default:
         return false;

@@ -2,9 +2,10 @@
 // plain types one element at a time, block types one whole block per invocation from
 // the values in V[] (the "unit" of a type: 1 element, or its block). The quantizers
 // follow the reference rules of core/quant (legacy.c, iq4.c, fp4.c, fp8.c) step by
-// step; `precise` forbids fused multiply-adds the reference does not do. Q2_K..Q6_K and
-// IQ4_XS have no device quantizer (supports_op refuses them); 256-element blocks (Q8_K,
-// TQ1_0, TQ2_0) need V_SIZE 256 and QB_SIZE 292 in the including kernel.
+// step; `precise` forbids fused multiply-adds the reference does not do. 256-element
+// blocks (Q8_K, TQ1_0, TQ2_0, and with KQUANT defined
+// Q2_K..Q6_K from kquant.glsl) need V_SIZE 256
+// and QB_SIZE 292 in the including kernel.
 
 #ifndef V_SIZE
 #define V_SIZE 64
@@ -259,6 +260,10 @@ void quant_tq1_0() {
 }
 #endif
 
+#if V_SIZE >= 256 && QB_SIZE >= 292 && defined(KQUANT)
+#include "kquant.glsl"
+#endif
+
 uint nearest_e2m1(float x, float hs) {
     uint best = 0u;
     precise float best_err = abs(float(E2M1X2[0]) * hs - x);
@@ -364,6 +369,13 @@ void store_unit(uint t, uint a) {
     case T_Q8_K: quant_q8_k(); break;
     case T_TQ1_0: quant_tq1_0(); break;
     case T_TQ2_0: quant_tq2_0(); break;
+#endif
+#if V_SIZE >= 256 && QB_SIZE >= 292 && defined(KQUANT)
+    case T_Q2_K: quant_q2_k(); break;
+    case T_Q3_K: quant_q3_k(); break;
+    case T_Q4_K: quant_q45_k(false); break;
+    case T_Q5_K: quant_q45_k(true); break;
+    case T_Q6_K: quant_q6_k(); break;
 #endif
     default: return;
     }
