@@ -1,7 +1,7 @@
 /* Vulkan backend against the CPU reference: every op, every MUL_MAT weight type (both
  * the mat-vec and the tiled path, with broadcast planes and a transposed x), GET_ROWS
- * from every readable type, and CPY into every writable type (K-quants
- * included) (bytes compared exactly with the reference quantizer). Each case builds the same graph with
+ * from every readable type, and CPY into every writable type (K-quants and IQ4_XS
+ * included; bytes compared exactly with the reference quantizer). Each case builds the same graph with
  * the same seeded leaf data on "cpu-ref" and on "vulkan0" and runs it through a
  * scheduler holding only that device. Skips (77) when vulkan0 cannot be opened.
  */
@@ -296,7 +296,8 @@ static void test_cpy_quantize(void **state) {
                             QG_TYPE_Q5_1, QG_TYPE_Q8_0, QG_TYPE_IQ4_NL, QG_TYPE_MXFP4, QG_TYPE_NVFP4,
                             QG_TYPE_F8_E4M3, QG_TYPE_F8_E5M2, QG_TYPE_MXFP8_E4M3, QG_TYPE_MXFP8_E5M2,
                             QG_TYPE_Q8_1, QG_TYPE_Q8_K, QG_TYPE_TQ1_0, QG_TYPE_TQ2_0, QG_TYPE_F64,
-                            QG_TYPE_Q2_K, QG_TYPE_Q3_K, QG_TYPE_Q4_K, QG_TYPE_Q5_K, QG_TYPE_Q6_K};
+                            QG_TYPE_Q2_K, QG_TYPE_Q3_K, QG_TYPE_Q4_K, QG_TYPE_Q5_K, QG_TYPE_Q6_K,
+                            QG_TYPE_IQ4_XS};
     for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
         if (skip_f64(outs[i])) continue;
         args a = {0, QG_TYPE_F32, 0, outs[i], 0};
@@ -314,16 +315,17 @@ static void test_cpy_quantize(void **state) {
 
 static qg_tensor *b_set_rows(vcase *c, const void *p) {
     const args *a = p;
-    qg_tensor *dst = leaf(c, a->tout, 64, 16, 2, 1);
-    qg_tensor *src = leaf(c, QG_TYPE_F32, 64, 9, 2, 1);
+    const int64_t ne0 = qg_type_get(a->tout)->block_size == 256 ? 256 : 64;
+    qg_tensor *dst = leaf(c, a->tout, ne0, 16, 2, 1);
+    qg_tensor *src = leaf(c, QG_TYPE_F32, ne0, 9, 2, 1);
     qg_tensor *id = ids(c, a->tb, 9, 2, 16); /* 9 ids in [0, 16): duplicates happen */
     return qg_set_rows(c->ctx, dst, src, id);
 }
 
 static void test_set_rows(void **state) {
     (void)state;
-    const qg_type outs[] = {QG_TYPE_F32, QG_TYPE_F16, QG_TYPE_Q8_0, QG_TYPE_Q4_0};
-    for (size_t i = 0; i < 4; i++) {
+    const qg_type outs[] = {QG_TYPE_F32, QG_TYPE_F16, QG_TYPE_Q8_0, QG_TYPE_Q4_0, QG_TYPE_IQ4_XS};
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
         args a = {0, 0, i % 2 ? QG_TYPE_I64 : QG_TYPE_I32, outs[i], 0};
         char name[64];
         snprintf(name, sizeof name, "SET_ROWS -> %s", qg_type_name(outs[i]));

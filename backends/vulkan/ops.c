@@ -158,11 +158,13 @@ static qg_status record_rope(qg_plugin_device *d, const qg_tensor *node) {
     return vk_dispatch(d, d->has_f64 ? "rope_f64" : "rope", spec_of(node, 0), b, si, div_up(pairs, 64), node);
 }
 
-/* The rows variant a node needs: F64 data, a K-quant destination (kquant.glsl), or neither. */
+/* The rows variant a node needs: F64 data, a K-quant or IQ4_XS destination (kquant.glsl),
+ * or neither. */
 static const char *rows_kernel(const qg_tensor *node) {
     if (node->type == QG_TYPE_F64 || node->src[0]->type == QG_TYPE_F64) return "rows_f64";
     switch (node->type) {
     case QG_TYPE_Q2_K: case QG_TYPE_Q3_K: case QG_TYPE_Q4_K: case QG_TYPE_Q5_K: case QG_TYPE_Q6_K:
+    case QG_TYPE_IQ4_XS:
         return "rows_k";
     default:
         return "rows";

@@ -3,9 +3,8 @@
  *  - readable types: F32, F16, BF16, F8, I8/I16/I32 and every block type (their
  *    dequantizers are in shaders/vulkan/types.glsl); F64 only for CPY, GET_ROWS and
  *    SET_ROWS on devices with shaderFloat64 (kernel variant rows_f64); I64 only as ids;
- *  - writable types: the plain ones above and every block type with a device quantizer
- *    (shaders/vulkan/store.glsl, kquant.glsl): all but IQ4_XS, whose quantizer is not
- *    done (see README.md), so writing IQ4_XS is refused;
+ *  - writable types: the plain ones above and every block type (device quantizers in
+ *    shaders/vulkan/store.glsl and kquant.glsl);
  *  - NORM, RMS_NORM, SOFT_MAX and ROPE write element by element: plain output types;
  *  - every byte address must fit the kernels' 32-bit offsets, and every tensor one
  *    binding window (maxStorageBufferRange), except 2-D MUL_MAT weights (split by rows).
@@ -34,6 +33,7 @@ bool vk_type_writable(qg_type t) {
     case QG_TYPE_MXFP8_E4M3: case QG_TYPE_MXFP8_E5M2: case QG_TYPE_Q8_K:
     case QG_TYPE_TQ1_0: case QG_TYPE_TQ2_0:
     case QG_TYPE_Q2_K: case QG_TYPE_Q3_K: case QG_TYPE_Q4_K: case QG_TYPE_Q5_K: case QG_TYPE_Q6_K:
+    case QG_TYPE_IQ4_XS:
         return true;
     default:
         return false;

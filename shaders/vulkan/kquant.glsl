@@ -1,10 +1,10 @@
-// Device quantizers of the 256-element super-block types Q2_K, Q3_K, Q4_K, Q5_K and
-// Q6_K (not IQ4_XS yet: see backends/vulkan/README.md), included by store.glsl when
-// V_SIZE >= 256. They follow the reference quantizers of core/quant (k_search.c,
-// q2_k.c .. q6_k.c) operation by operation: the same candidate scales, the same
-// least-squares refits, the same float evaluation order (`precise` forbids fused
-// multiply-adds the C code does not do) and the same round-to-nearest-even (lrintf ->
-// roundEven). One invocation quantizes one block from V[0..256) into QB[].
+// Device quantizers of the 256-element super-block types Q2_K, Q3_K, Q4_K, Q5_K, Q6_K
+// and IQ4_XS, included by store.glsl when V_SIZE >= 256. They follow the reference
+// quantizers of core/quant (k_search.c, q2_k.c .. q6_k.c, iq4.c) operation by
+// operation: the same candidate scales, the same least-squares refits, the same float
+// evaluation order (`precise` forbids fused multiply-adds the C code does not do) and
+// the same round-to-nearest-even (lrintf -> roundEven). One invocation quantizes one
+// block from V[0..256) into QB[].
 
 int KL[256];   // levels of the block, element order (signed for type-0 types)
 float KW[32];  // weights of the sub-block being searched
@@ -340,4 +340,35 @@ void quant_q6_k() {
             QB[64u * h + l + 32u] = (b & 15u) | ((f & 15u) << 4);
             QB[128u + 32u * h + l] = (a >> 4) | ((b >> 4) << 2) | ((c >> 4) << 4) | ((f >> 4) << 6);
         }
+}
+
+// IQ4_XS (iq4_xs_quantize_block in iq4.c): the best IQ4 scale of each sub-block of 32
+// (iq4_scale, as IQ4_NL), a super-block d that maps the largest one to -32, 6-bit
+// sub-block scales ls = l + 32 (low nibbles in scales_l, high 2 bits in scales_h), and
+// the codes re-assigned for the stored scale d*l. Layout: d (0), scales_h (2),
+// scales_l (4..8), qs (8..136, 16 bytes per sub-block, nibbles as Q4_0).
+void quant_iq4_xs() {
+    float scales[8];
+    float amax = 0.0, max_scale = 0.0;
+    for (uint ib = 0u; ib < 8u; ib++) {
+        scales[ib] = iq4_scale(32u * ib);
+        if (abs(scales[ib]) > amax) { amax = abs(scales[ib]); max_scale = scales[ib]; }
+    }
+    for (uint i = 0u; i < 136u; i++) QB[i] = 0u;
+    precise float d = abs(max_scale) > 0.0 ? -max_scale / 32.0 : 0.0;
+    const uint dh = f2h(d);
+    put16(0u, dh);
+    const float dd = h2f(dh);
+    precise float id = d != 0.0 ? 1.0 / d : 0.0;
+    uint sh = 0u;
+    for (uint ib = 0u; ib < 8u; ib++) {
+        precise float a = id * scales[ib];
+        const int l = kq_round(a, -32, 31);
+        const uint ls = uint(l + 32);
+        QB[4u + ib / 2u] |= (ls & 15u) << (4u * (ib % 2u));
+        sh |= (ls >> 4) << (2u * ib);
+        precise float dl = dd * float(l);
+        iq4_assign(32u * ib, dl, 8u + 16u * ib);
+    }
+    put16(2u, sh);
 }

@@ -3,9 +3,8 @@
 // the values in V[] (the "unit" of a type: 1 element, or its block). The quantizers
 // follow the reference rules of core/quant (legacy.c, iq4.c, fp4.c, fp8.c) step by
 // step; `precise` forbids fused multiply-adds the reference does not do. 256-element
-// blocks (Q8_K, TQ1_0, TQ2_0, and with KQUANT defined
-// Q2_K..Q6_K from kquant.glsl) need V_SIZE 256
-// and QB_SIZE 292 in the including kernel.
+// blocks (Q8_K, TQ1_0, TQ2_0, and with KQUANT defined Q2_K..Q6_K and IQ4_XS from
+// kquant.glsl) need V_SIZE 256 and QB_SIZE 292 in the including kernel.
 
 #ifndef V_SIZE
 #define V_SIZE 64
@@ -149,12 +148,16 @@ void quant_q8(bool with_s) {
     }
 }
 
+// Index of the table value nearest to v, the lower one on ties (iq4_nearest in iq4.c).
+// A counted loop, not a `while` with a data-dependent exit: on lavapipe (Mesa 22.3)
+// that loop, run inside the loops of quant_iq4_xs, left the block store that follows
+// with most of its writes dropped (see backends/vulkan/README.md).
 int iq4_nearest(float v) {
-    if (!(v > float(IQ4V[0]))) return 0;
-    if (v >= float(IQ4V[15])) return 15;
-    int k = 0;
-    while (k < 14 && v > float(IQ4V[k + 1])) ++k;
-    return v - float(IQ4V[k]) <= float(IQ4V[k + 1]) - v ? k : k + 1;
+    int k = 0; // T[k] < v <= T[k+1] for v inside the table's range
+    for (int i = 1; i < 15; i++) k += v > float(IQ4V[i]) ? 1 : 0;
+    int r = v - float(IQ4V[k]) <= float(IQ4V[k + 1]) - v ? k : k + 1;
+    r = v >= float(IQ4V[15]) ? 15 : r;
+    return v > float(IQ4V[0]) ? r : 0;
 }
 
 // Best IQ4 scale of V[o..o+32) (0 for an all-tiny block), as iq4_block_scale in iq4.c.
@@ -163,8 +166,8 @@ float iq4_scale(uint o) {
     for (uint j = 0u; j < 32u; j++)
         if (abs(V[o + j]) > amax) { amax = abs(V[o + j]); mx = V[o + j]; }
     float best_d = 0.0, best = -1.0;
-    if (!(amax >= 1e-15)) return 0.0;
-    for (int e = 0; e < 2; ++e) {
+    const int ne = amax >= 1e-15 ? 2 : 0; // no search for an all-tiny block (d = 0)
+    for (int e = 0; e < ne; ++e) {
         for (int t = -7; t <= 7; ++t) {
             float id = float((e == 0 ? IQ4V[0] : IQ4V[15]) + t) / mx;
             precise float sqx = 0.0, sq2 = 0.0;
@@ -376,6 +379,7 @@ void store_unit(uint t, uint a) {
     case T_Q4_K: quant_q45_k(false); break;
     case T_Q5_K: quant_q45_k(true); break;
     case T_Q6_K: quant_q6_k(); break;
+    case T_IQ4_XS: quant_iq4_xs(); break;
 #endif
     default: return;
     }
