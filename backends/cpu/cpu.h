@@ -98,6 +98,10 @@ static inline int64_t cpu_read_id(const qg_tensor *ids, int64_t i0, int64_t i1, 
 }
 
 /* Kernels (reference, scalar). */
+/* ADD/MUL walker shared by the reference and SIMD kernels: row(x, y, out, n) is called
+ * for each piece of a row against src1's (broadcast) row. */
+typedef void (*cpu_binary_row_fn)(const float *x, const float *y, float *out, int64_t n);
+qg_status cpu_binary_rows(const cpu_params *p, qg_tensor *node, cpu_binary_row_fn row);
 qg_status cpu_ref_add(const cpu_params *p, qg_tensor *node);
 qg_status cpu_ref_mul(const cpu_params *p, qg_tensor *node);
 qg_status cpu_ref_scale(const cpu_params *p, qg_tensor *node);

@@ -23,7 +23,15 @@ static void unravel(const qg_tensor *t, int64_t r, int64_t *i1, int64_t *i2, int
     *i3 = r / (t->ne[1] * t->ne[2]);
 }
 
-static qg_status binary(const cpu_params *p, qg_tensor *node, bool is_mul) {
+static void add_row(const float *x, const float *y, float *o, int64_t n) {
+    for (int64_t i = 0; i < n; i++) o[i] = x[i] + y[i];
+}
+
+static void mul_row(const float *x, const float *y, float *o, int64_t n) {
+    for (int64_t i = 0; i < n; i++) o[i] = x[i] * y[i];
+}
+
+qg_status cpu_binary_rows(const cpu_params *p, qg_tensor *node, cpu_binary_row_fn row) {
     const qg_tensor *a = node->src[0], *b = node->src[1];
     float *ba = thread_row(p, node, 0), *bb = thread_row(p, node, 1), *bo = thread_row(p, node, 2);
     const int64_t n0 = node->ne[0], nb0 = b->ne[0];
@@ -35,18 +43,15 @@ static qg_status binary(const cpu_params *p, qg_tensor *node, bool is_mul) {
         const float *x = cpu_load_row(a, i1, i2, i3, ba);
         const float *y = cpu_load_row(b, i1 % b->ne[1], i2 % b->ne[2], i3 % b->ne[3], bb);
         float *o = cpu_out_row(node, i1, i2, i3, bo);
-        if (is_mul) {
-            for (int64_t i = 0; i < n0; i++) o[i] = x[i] * y[i % nb0];
-        } else {
-            for (int64_t i = 0; i < n0; i++) o[i] = x[i] + y[i % nb0];
-        }
+        for (int64_t off = 0; off < n0; off += nb0) /* src1's row repeats along dim 0 */
+            row(x + off, y, o + off, n0 - off < nb0 ? n0 - off : nb0);
         cpu_store_row(node, i1, i2, i3, o);
     }
     return QG_OK;
 }
 
-qg_status cpu_ref_add(const cpu_params *p, qg_tensor *node) { return binary(p, node, false); }
-qg_status cpu_ref_mul(const cpu_params *p, qg_tensor *node) { return binary(p, node, true); }
+qg_status cpu_ref_add(const cpu_params *p, qg_tensor *node) { return cpu_binary_rows(p, node, add_row); }
+qg_status cpu_ref_mul(const cpu_params *p, qg_tensor *node) { return cpu_binary_rows(p, node, mul_row); }
 
 typedef enum { UN_SCALE, UN_SILU, UN_GELU } unary_kind;
 

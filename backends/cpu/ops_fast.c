@@ -67,33 +67,8 @@ qg_status cpu_fast_soft_max(const cpu_params *p, qg_tensor *node) { return rows(
 qg_status cpu_fast_norm(const cpu_params *p, qg_tensor *node) { return rows(p, node, ROW_NORM); }
 qg_status cpu_fast_scale(const cpu_params *p, qg_tensor *node) { return rows(p, node, ROW_SCALE); }
 
-/* ADD and MUL: src1 rows repeat along dim 0 (and broadcast by index modulo its shape in
- * the other dims), so each piece of nb0 values is one SIMD row call. */
-static qg_status binary(const cpu_params *p, qg_tensor *node, bool is_mul) {
-    const cpu_simd_fns *s = cpu_simd_best();
-    const qg_tensor *a = node->src[0], *b = node->src[1];
-    float *ba = thread_row(p, node, 0), *bb = thread_row(p, node, 1), *bo = thread_row(p, node, 2);
-    const int64_t n0 = node->ne[0], nb0 = b->ne[0];
-    int64_t lo, hi;
-    cpu_split(qg_nrows(node), p->ith, p->nth, &lo, &hi);
-    for (int64_t r = lo; r < hi; r++) {
-        int64_t i1, i2, i3;
-        unravel(node, r, &i1, &i2, &i3);
-        const float *x = cpu_load_row(a, i1, i2, i3, ba);
-        const float *y = cpu_load_row(b, i1 % b->ne[1], i2 % b->ne[2], i3 % b->ne[3], bb);
-        float *o = cpu_out_row(node, i1, i2, i3, bo);
-        for (int64_t off = 0; off < n0; off += nb0) {
-            const int64_t len = n0 - off < nb0 ? n0 - off : nb0;
-            if (is_mul) s->mul_row(x + off, y, o + off, len);
-            else s->add_row(x + off, y, o + off, len);
-        }
-        cpu_store_row(node, i1, i2, i3, o);
-    }
-    return QG_OK;
-}
-
-qg_status cpu_fast_add(const cpu_params *p, qg_tensor *node) { return binary(p, node, false); }
-qg_status cpu_fast_mul(const cpu_params *p, qg_tensor *node) { return binary(p, node, true); }
+qg_status cpu_fast_add(const cpu_params *p, qg_tensor *node) { return cpu_binary_rows(p, node, cpu_simd_best()->add_row); }
+qg_status cpu_fast_mul(const cpu_params *p, qg_tensor *node) { return cpu_binary_rows(p, node, cpu_simd_best()->mul_row); }
 
 size_t cpu_fast_rope_thread_bytes(int64_t ne0) {
     /* input and output rows (floats), then three tables of ne0/2 doubles */
