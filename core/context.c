@@ -148,3 +148,16 @@ qg_tensor *qg_new_tensor_4d(qg_context *ctx, qg_type type, int64_t ne0, int64_t 
                             int64_t ne3) {
     return qg_ctx_alloc_tensor(ctx, type, 4, (int64_t[]){ne0, ne1, ne2, ne3});
 }
+
+bool qg_ctx_src_missing(qg_context *ctx, const char *op, const qg_tensor *a, bool allow_empty) {
+    if (!a) {
+        if (qg_context_status(ctx) == QG_OK) qg_ctx_fail(ctx, QG_ERR_INVALID_ARG, "%s: source tensor is NULL", op);
+        return true;
+    }
+    if (!allow_empty && qg_nelements(a) == 0) {
+        qg_ctx_fail(ctx, QG_ERR_SHAPE, "%s: source %s is empty [%lld,%lld,%lld,%lld]", op, a->name,
+                    (long long)a->ne[0], (long long)a->ne[1], (long long)a->ne[2], (long long)a->ne[3]);
+        return true;
+    }
+    return false;
+}

@@ -12,19 +12,9 @@
 #define SHAPE_FMT "[%lld,%lld,%lld,%lld]"
 #define SHAPE_ARGS(t) (long long)(t)->ne[0], (long long)(t)->ne[1], (long long)(t)->ne[2], (long long)(t)->ne[3]
 
-/* A NULL source means an earlier builder failed: pass the failure on. */
-/* An empty source (a zero dimension) is refused too: no op computes on one. */
+/* NULL (an earlier builder failed) and empty sources stop a builder (qg_ctx_src_missing). */
 static bool missing(qg_context *ctx, const char *op, const qg_tensor *a) {
-    if (!a) {
-        if (qg_context_status(ctx) == QG_OK) qg_ctx_fail(ctx, QG_ERR_INVALID_ARG, "%s: source tensor is NULL", op);
-        return true;
-    }
-    if (qg_nelements(a) == 0) {
-        qg_ctx_fail(ctx, QG_ERR_SHAPE, "%s: source %s is empty [%lld,%lld,%lld,%lld]", op, a->name,
-                    (long long)a->ne[0], (long long)a->ne[1], (long long)a->ne[2], (long long)a->ne[3]);
-        return true;
-    }
-    return false;
+    return qg_ctx_src_missing(ctx, op, a, false);
 }
 
 static qg_tensor *new_node(qg_context *ctx, qg_op op, qg_type type, const int64_t *ne) {

@@ -9,18 +9,8 @@
 
 #include "core/context.h"
 
-/* An empty source (a zero dimension) is refused too: no op computes on one. */
 static bool missing(qg_context *ctx, const char *op, const qg_tensor *a) {
-    if (!a) {
-        if (qg_context_status(ctx) == QG_OK) qg_ctx_fail(ctx, QG_ERR_INVALID_ARG, "%s: source tensor is NULL", op);
-        return true;
-    }
-    if (qg_nelements(a) == 0) {
-        qg_ctx_fail(ctx, QG_ERR_SHAPE, "%s: source %s is empty [%lld,%lld,%lld,%lld]", op, a->name,
-                    (long long)a->ne[0], (long long)a->ne[1], (long long)a->ne[2], (long long)a->ne[3]);
-        return true;
-    }
-    return false;
+    return qg_ctx_src_missing(ctx, op, a, false);
 }
 
 /* Can rows of this tensor be written with the type's from_float? */

@@ -32,9 +32,7 @@ static qg_tensor *view_of(qg_context *ctx, qg_op op, qg_tensor *a, const int64_t
 }
 
 static bool missing(qg_context *ctx, const char *op, const qg_tensor *a) {
-    if (a) return false;
-    if (qg_context_status(ctx) == QG_OK) qg_ctx_fail(ctx, QG_ERR_INVALID_ARG, "%s: source tensor is NULL", op);
-    return true;
+    return qg_ctx_src_missing(ctx, op, a, true);
 }
 
 qg_tensor *qg_view_4d(qg_context *ctx, qg_tensor *a, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3,
