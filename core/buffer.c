@@ -84,7 +84,7 @@ qg_status qg_backend_alloc_ctx_tensors(qg_backend *be, qg_context *ctx, qg_buffe
         if (t->op == QG_OP_NONE && !t->view_src && !t->buffer) total = align_up(total, align) + qg_nbytes(t);
     }
     if (total == 0) return QG_OK;
-    qg_buffer *buf;
+    qg_buffer *buf = NULL;
     qg_status st = qg_backend_alloc_buffer(be, total, &buf);
     if (st != QG_OK) return st;
     size_t off = 0;
@@ -131,8 +131,8 @@ static qg_status check_range(const qg_tensor *t, size_t offset, size_t size) {
 
 qg_status qg_tensor_set(qg_tensor *t, const void *data, size_t offset, size_t size) {
     if (!t || (!data && size)) return qg_set_error(QG_ERR_INVALID_ARG, "qg_tensor_set: NULL argument");
-    qg_buffer *buf;
-    size_t off;
+    qg_buffer *buf = NULL;
+    size_t off = 0;
     qg_status st = check_range(t, offset, size);
     if (st == QG_OK) st = locate(t, &buf, &off);
     if (st != QG_OK || size == 0) return st;
@@ -148,8 +148,8 @@ qg_status qg_tensor_set(qg_tensor *t, const void *data, size_t offset, size_t si
 
 qg_status qg_tensor_get(const qg_tensor *t, void *data, size_t offset, size_t size) {
     if (!t || (!data && size)) return qg_set_error(QG_ERR_INVALID_ARG, "qg_tensor_get: NULL argument");
-    qg_buffer *buf;
-    size_t off;
+    qg_buffer *buf = NULL;
+    size_t off = 0;
     qg_status st = check_range(t, offset, size);
     if (st == QG_OK) st = locate(t, &buf, &off);
     if (st != QG_OK || size == 0) return st;

@@ -83,7 +83,7 @@ static qg_status parse_entry(const char *file, const char *name, json_t *obj, ui
     e->n_dims = (int)nd;
     uint64_t nel = 1;
     for (size_t d = 0; d < nd; d++) {
-        uint64_t v;
+        uint64_t v = 0;
         if ((st = get_uint(file, name, "'shape'", json_array_get(shape, d), &v)) != QG_OK) return st;
         e->shape[d] = (int64_t)v;
         if (!st_mul_u64(nel, v, &nel) || nel > (uint64_t)INT64_MAX)

@@ -181,10 +181,9 @@ void qg_plugins_load_for_device_locked(const char *device_name) {
         char file[PATH_MAX + 96];
         struct stat st;
         if (stat(places[i], &st) != 0) continue;
-        if (S_ISDIR(st.st_mode))
-            snprintf(file, sizeof file, "%s/libqg-%s.so", places[i], prefix);
-        else
-            snprintf(file, sizeof file, "%s", places[i]);
+        const int w = S_ISDIR(st.st_mode) ? snprintf(file, sizeof file, "%s/libqg-%s.so", places[i], prefix)
+                                          : snprintf(file, sizeof file, "%s", places[i]);
+        if (w < 0 || (size_t)w >= sizeof file) continue; /* a path this long cannot be opened anyway */
         const char *base = strrchr(file, '/');
         base = base ? base + 1 : file;
         if (strncmp(base, "libqg-", 6) != 0 || strncmp(base + 6, prefix, n) != 0 || strcmp(base + 6 + n, ".so") != 0)

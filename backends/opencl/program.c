@@ -203,7 +203,7 @@ qg_status ocl_program_get(qg_plugin_device *dev, ocl_family fam, int stype, int 
 
 qg_status ocl_kernel(qg_plugin_device *dev, ocl_family fam, int stype, int dtype, const char *name,
                      cl_kernel *out) {
-    cl_program prog;
+    cl_program prog = NULL;
     qg_status st = ocl_program_get(dev, fam, stype, dtype, &prog);
     if (st != QG_OK) return st;
     cl_int err;

@@ -113,7 +113,7 @@ static qg_status check_unsupported(json_t *root, const char *path, float *rope_s
 static qg_status read_hparams(json_t *root, const char *path, qgl_hparams *hp) {
     memset(hp, 0, sizeof *hp);
     qg_status st;
-    int64_t head_dim;
+    int64_t head_dim = 0;
     if ((st = check_unsupported(root, path, &hp->rope_scale)) != QG_OK ||
         (st = get_int(root, path, "hidden_size", true, 0, &hp->n_embd)) != QG_OK ||
         (st = get_int(root, path, "num_hidden_layers", true, 0, &hp->n_layer)) != QG_OK ||
