@@ -1,5 +1,6 @@
 /* Opening a Vulkan device: a compute queue, the features the kernels may use (queried,
- * never assumed: a missing optional feature selects a fallback kernel variant), the
+ * never assumed: a missing optional feature selects a fallback kernel variant, and
+ * QG_VK_DISABLE hides reported ones, see features.c), the
  * descriptor/pipeline layout shared by all kernels, the command buffers, fences and the
  * parameter buffer. Closing waits for the queue and saves the pipeline cache.
  */
@@ -30,25 +31,27 @@ static qg_status create_device(qg_plugin_device *d) {
         return qg_set_error(QG_ERR_UNSUPPORTED,
                             "vulkan: %s (%s) lacks shaderStorageBufferArrayDynamicIndexing, which the kernels need",
                             d->name, d->props.deviceName);
-    VkPhysicalDevice16BitStorageFeatures s16 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
-    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &s16};
-    vkGetPhysicalDeviceFeatures2(d->phys, &f2);
+    vk_feature_chain fc;
+    const unsigned reported = vk_query_features(d->phys, &fc, &d->subgroup_size);
+    d->features = reported & ~d->disabled;
     d->has_f64 = base.shaderFloat64;
-    d->has_storage16 = s16.storageBuffer16BitAccess;
-    VkPhysicalDeviceSubgroupProperties sg = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
-    VkPhysicalDeviceProperties2 p2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sg};
-    vkGetPhysicalDeviceProperties2(d->phys, &p2);
-    d->subgroup_size = sg.subgroupSize;
-    d->has_subgroup_arith = (sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
-                            (sg.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT) &&
-                            (sg.supportedOperations & VK_SUBGROUP_FEATURE_BASIC_BIT);
+    d->has_storage16 = d->features & VKF_STORAGE16;
+    d->has_storage8 = d->features & VKF_STORAGE8;
+    d->has_f16 = d->features & VKF_FP16;
+    d->has_int8 = d->features & VKF_INT8;
+    d->has_intdot = d->features & VKF_INTDOT;
+    d->has_subgroup_arith = d->features & VKF_SUBGROUP;
     d->use_subgroups = d->has_subgroup_arith;
+    /* float16 arithmetic changes results (see README.md): only when asked for. */
+    const char *fm = getenv("QG_VULKAN_FP16MATH");
+    if (fm && fm[0] == '1' && d->has_f16 && d->has_storage16) d->features |= VKF_FP16MATH;
 
-    /* Enable only what the kernels use: dynamic indexing of the buffer array and, for
-     * the double-precision ROPE variant, shaderFloat64. */
+    /* Enable only what the kernels use: dynamic indexing of the buffer array, for the
+     * double-precision variants shaderFloat64, and the optional features in use. */
     VkPhysicalDeviceFeatures want = {0};
     want.shaderStorageBufferArrayDynamicIndexing = VK_TRUE;
     want.shaderFloat64 = d->has_f64 ? VK_TRUE : VK_FALSE;
+    vk_enable_features(&fc, d->features, &want);
     float prio = 1.0f;
     VkDeviceQueueCreateInfo qci = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_QUEUE_CREATE_INFO,
@@ -58,9 +61,11 @@ static qg_status create_device(qg_plugin_device *d) {
     };
     VkDeviceCreateInfo dci = {
         .sType = VK_STRUCTURE_TYPE_DEVICE_CREATE_INFO,
+        .pNext = &fc.f2,
         .queueCreateInfoCount = 1,
         .pQueueCreateInfos = &qci,
-        .pEnabledFeatures = &want,
+        .enabledExtensionCount = fc.n_ext,
+        .ppEnabledExtensionNames = fc.n_ext ? fc.ext : NULL,
     };
     VkResult r = vkCreateDevice(d->phys, &dci, NULL, &d->dev);
     if (r != VK_SUCCESS) {
@@ -112,7 +117,8 @@ qg_status vk_device_open(int index, qg_plugin_device **out) {
     d->max_alloc = vk_max_alloc(d->phys);
     const char *env = getenv("QG_VULKAN_STAGING");
     d->force_staging = env && env[0] == '1';
-    qg_status st = pick_queue(d);
+    qg_status st = vk_disable_mask(&d->disabled);
+    if (st == QG_OK) st = pick_queue(d);
     if (st == QG_OK) st = create_device(d);
     if (st == QG_OK) st = create_commands(d);
     if (st == QG_OK) st = vk_pipelines_init(d);

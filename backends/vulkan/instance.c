@@ -1,7 +1,8 @@
-/* The Vulkan instance shared by all devices of the plugin, created at init: Vulkan 1.1,
- * no layers or extensions. No loader/driver is not an init failure: the plugin then
- * has no devices and device_open reports the VkResult. Also the device properties the
- * host lists (name vulkanN, the driver's device name, heap sizes, capability words).
+/* The Vulkan instance shared by all devices of the plugin, created at init: Vulkan 1.1
+ * to 1.3 (what the loader has), no layers or extensions. No loader/driver is not an init
+ * failure: the plugin then has no devices and device_open reports the VkResult. Also the
+ * device properties the host lists (name vulkanN, the driver's device name, heap sizes,
+ * capability words: the effective features, see features.c).
  */
 #include "vk.h"
 
@@ -13,11 +14,17 @@ vk_global vk_g;
 
 qg_status vk_global_init(void) {
     if (vk_g.instance) return QG_OK;
+    /* Ask for the loader's version up to 1.3, so that devices with Vulkan 1.2/1.3 give
+     * 8-bit storage, float16/int8 and integer dot product as core features. */
+    uint32_t api = VK_API_VERSION_1_1;
+    if (vkEnumerateInstanceVersion(&api) != VK_SUCCESS || api < VK_API_VERSION_1_1) api = VK_API_VERSION_1_1;
+    if (api > VK_API_VERSION_1_3) api = VK_API_VERSION_1_3;
+    vk_g.api_version = VK_MAKE_API_VERSION(0, VK_API_VERSION_MAJOR(api), VK_API_VERSION_MINOR(api), 0);
     VkApplicationInfo app = {
         .sType = VK_STRUCTURE_TYPE_APPLICATION_INFO,
         .pApplicationName = "qgraph",
         .pEngineName = "qgraph",
-        .apiVersion = VK_API_VERSION_1_1,
+        .apiVersion = vk_g.api_version,
     };
     VkInstanceCreateInfo ci = {.sType = VK_STRUCTURE_TYPE_INSTANCE_CREATE_INFO, .pApplicationInfo = &app};
     VkResult r = vkCreateInstance(&ci, NULL, &vk_g.instance);
@@ -58,17 +65,6 @@ size_t vk_max_alloc(VkPhysicalDevice pd) {
     return (size_t)cap;
 }
 
-static bool has_extension(VkPhysicalDevice pd, const char *name) {
-    uint32_t n = 0;
-    if (vkEnumerateDeviceExtensionProperties(pd, NULL, &n, NULL) != VK_SUCCESS || n == 0) return false;
-    VkExtensionProperties *e = malloc(n * sizeof *e);
-    bool found = false;
-    if (e && vkEnumerateDeviceExtensionProperties(pd, NULL, &n, e) == VK_SUCCESS)
-        for (uint32_t i = 0; i < n && !found; i++) found = strcmp(e[i].extensionName, name) == 0;
-    free(e);
-    return found;
-}
-
 static void append(char *out, size_t size, const char *word) {
     size_t len = strlen(out);
     if (len < size) snprintf(out + len, size - len, "%s%s", len ? " " : "", word);
@@ -89,40 +85,34 @@ void vk_fill_props(int index, qg_device_props *p) {
         if (mp.memoryHeaps[h].flags & VK_MEMORY_HEAP_DEVICE_LOCAL_BIT) p->memory_total += mp.memoryHeaps[h].size;
     p->memory_free = 0; /* unknown without VK_EXT_memory_budget */
 
-    VkPhysicalDeviceSubgroupProperties sg = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SUBGROUP_PROPERTIES};
-    VkPhysicalDeviceProperties2 pr2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_PROPERTIES_2, .pNext = &sg};
-    vkGetPhysicalDeviceProperties2(pd, &pr2);
-    VkPhysicalDevice16BitStorageFeatures s16 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_16BIT_STORAGE_FEATURES};
-    VkPhysicalDeviceFeatures2 f2 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2, .pNext = &s16};
-    vkGetPhysicalDeviceFeatures2(pd, &f2);
-    char w[32];
-    snprintf(w, sizeof w, "vulkan%u.%u", VK_API_VERSION_MAJOR(pr.apiVersion), VK_API_VERSION_MINOR(pr.apiVersion));
+    vk_feature_chain fc;
+    uint32_t sg_size = 0;
+    unsigned disabled = 0;
+    const unsigned reported = vk_query_features(pd, &fc, &sg_size);
+    if (vk_disable_mask(&disabled) != QG_OK) disabled = 0; /* device open reports the bad word */
+    const unsigned f = reported & ~disabled;
+    char w[96];
+    const uint32_t api = vk_api_version(pd);
+    snprintf(w, sizeof w, "vulkan%u.%u", VK_API_VERSION_MAJOR(api), VK_API_VERSION_MINOR(api));
     append(p->features, sizeof p->features, w);
-    snprintf(w, sizeof w, "subgroup=%u", sg.subgroupSize);
+    snprintf(w, sizeof w, "subgroup=%u", sg_size);
     append(p->features, sizeof p->features, w);
-    if ((sg.supportedStages & VK_SHADER_STAGE_COMPUTE_BIT) &&
-        (sg.supportedOperations & VK_SUBGROUP_FEATURE_ARITHMETIC_BIT))
-        append(p->features, sizeof p->features, "subgroup-arith");
-    if (f2.features.shaderFloat64) append(p->features, sizeof p->features, "fp64");
-    if (s16.storageBuffer16BitAccess) append(p->features, sizeof p->features, "storage16");
-    /* Reported for information (no kernel variant uses them yet, see README.md); each
-     * feature struct is chained only when the device has its extension. */
-    VkPhysicalDevice8BitStorageFeaturesKHR s8 = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_8BIT_STORAGE_FEATURES_KHR};
-    VkPhysicalDeviceShaderFloat16Int8FeaturesKHR fi = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_FLOAT16_INT8_FEATURES_KHR};
-    VkPhysicalDeviceShaderIntegerDotProductFeaturesKHR dp = {
-        .sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_SHADER_INTEGER_DOT_PRODUCT_FEATURES_KHR};
-    VkPhysicalDeviceFeatures2 fx = {.sType = VK_STRUCTURE_TYPE_PHYSICAL_DEVICE_FEATURES_2};
-    void **tail = &fx.pNext;
-    if (has_extension(pd, "VK_KHR_8bit_storage")) { *tail = &s8; tail = &s8.pNext; }
-    if (has_extension(pd, "VK_KHR_shader_float16_int8")) { *tail = &fi; tail = &fi.pNext; }
-    if (has_extension(pd, "VK_KHR_shader_integer_dot_product")) { *tail = &dp; tail = &dp.pNext; }
-    vkGetPhysicalDeviceFeatures2(pd, &fx);
-    if (s8.storageBuffer8BitAccess) append(p->features, sizeof p->features, "storage8");
-    if (fi.shaderFloat16) append(p->features, sizeof p->features, "fp16");
-    if (fi.shaderInt8) append(p->features, sizeof p->features, "int8");
-    if (dp.shaderIntegerDotProduct) append(p->features, sizeof p->features, "intdot");
-    if (has_extension(pd, "VK_KHR_cooperative_matrix")) append(p->features, sizeof p->features, "coopmat");
+    if (f & VKF_SUBGROUP) append(p->features, sizeof p->features, "subgroup-arith");
+    if (fc.f2.features.shaderFloat64) append(p->features, sizeof p->features, "fp64");
+    if (f & VKF_STORAGE16) append(p->features, sizeof p->features, "storage16");
+    if (f & VKF_STORAGE8) append(p->features, sizeof p->features, "storage8");
+    if (f & VKF_FP16) append(p->features, sizeof p->features, "fp16");
+    if (f & VKF_INT8) append(p->features, sizeof p->features, "int8");
+    if (f & VKF_INTDOT) append(p->features, sizeof p->features, "intdot");
+    /* Reported for information: no kernel uses cooperative matrices (README.md). */
+    if (vk_has_extension(pd, "VK_KHR_cooperative_matrix")) append(p->features, sizeof p->features, "coopmat");
+    if (reported & disabled) {
+        /* Reported by the device but hidden by QG_VK_DISABLE. */
+        char off[64];
+        vk_disable_words(reported & disabled, off, sizeof off);
+        snprintf(w, sizeof w, "disabled=%s", off);
+        append(p->features, sizeof p->features, w);
+    }
 
     p->max_alloc = vk_max_alloc(pd);
     p->alignment = VK_ALIGN;

@@ -5,7 +5,9 @@
  * MUL_MAT takes two dispatches: act.comp gathers x into a contiguous F32 scratch after a
  * round trip through the weight's partner type (Q8_0/Q8_1/Q8_K/F16/BF16, as the CPU
  * reference quantizes activations), then mmv.comp (few columns) or mmt.comp (tiles)
- * dequantizes the weights in-shader and multiplies in float.
+ * dequantizes the weights in-shader and multiplies in float. On devices with integer
+ * dot products, few columns of the weight types of mmvq_name() instead take
+ * quantize_act.comp (x to packed int8 blocks) and mmvq.comp (int8x4 dot products).
  */
 #include "vk.h"
 
@@ -14,6 +16,7 @@
 #include <string.h>
 
 #define MMV_MAX_COLS 8
+#define MMVQ_ROWS 2 /* weight rows per workgroup of mmvq.comp (NR there) */
 
 static bool needs_work(const qg_tensor *t) { return t->op != QG_OP_NONE && !qg_op_is_view(t->op); }
 
@@ -85,6 +88,18 @@ static uint32_t units(const qg_tensor *grid, qg_type dst_type) {
     return (uint32_t)(qg_nrows(grid) * (grid->ne[0] / qk));
 }
 
+/* Weight types with an integer-dot-product mat-vec kernel (mmvq.comp): pipeline suffix. */
+static const char *mmvq_name(qg_type t) {
+    switch (t) {
+    case QG_TYPE_Q4_0: case QG_TYPE_Q4_1: case QG_TYPE_Q5_0: case QG_TYPE_Q5_1: case QG_TYPE_Q8_0:
+    case QG_TYPE_IQ4_NL: case QG_TYPE_MXFP4: case QG_TYPE_Q4_K: case QG_TYPE_Q5_K: case QG_TYPE_Q6_K:
+    case QG_TYPE_IQ4_XS:
+        return vk_weight_name(t);
+    default:
+        return NULL;
+    }
+}
+
 static qg_status record_mul_mat(qg_plugin_device *d, const qg_tensor *node, int path) {
     const qg_tensor *w = node->src[0], *x = node->src[1];
     const qg_type_traits *tw = qg_type_get(w->type);
@@ -94,21 +109,27 @@ static qg_status record_mul_mat(qg_plugin_device *d, const qg_tensor *node, int 
     uint32_t *s, si;
     qg_status st = standard_slot(d, node, 0, b, &s, &si);
     if (st != QG_OK) return st;
-    /* Pass 1: x -> scratch (dst binding). */
-    vk_binding ba[4] = {{0}, b[1], {0}, {d->scratch.buf, 0, (size_t)(k * n * planes * 4)}};
+    const bool vec = path == 1 || (path == 0 && n <= MMV_MAX_COLS);
+    const bool intdot = vec && d->has_intdot && mmvq_name(w->type) && k % 32 == 0;
+    /* Pass 1: x -> scratch (dst binding): F32 rounded through the partner type, or int8
+     * blocks (32 bytes of values + 8 of scales per 32 elements, fits the F32 size). */
+    const size_t xbytes = intdot ? (size_t)(k / 32 * n * planes * 40) : (size_t)(k * n * planes * 4);
+    vk_binding ba[4] = {{0}, b[1], {0}, {d->scratch.buf, 0, xbytes}};
     const uint32_t dst_off = s[VKS_OFF + 3];
     s[VKS_OFF + 3] = 0;
     s[VKS_X + 1] = (uint32_t)partner;
     const uint32_t pqk = (uint32_t)qg_type_get(partner)->block_size;
     vk_spec sa = {{0, 0, (uint32_t)partner, 0}};
-    st = vk_dispatch(d, "act", sa, ba, si, div_up((uint64_t)qg_nrows(x) * (uint64_t)(k / pqk), 64), node);
+    st = vk_dispatch(d, intdot ? "quantize_act" : "act", sa, ba, si,
+                     div_up((uint64_t)qg_nrows(x) * (uint64_t)(k / pqk), 64), node);
     if (st != QG_OK) return st;
     /* Pass 2: weights x scratch -> dst, in row chunks that fit one binding window. */
     const uint32_t chunks = vk_mul_mat_chunks(d, node);
     const int64_t rows = (m + chunks - 1) / chunks;
     char name[32];
-    const bool vec = path == 1 || (path == 0 && n <= MMV_MAX_COLS);
-    if (vec) snprintf(name, sizeof name, "mmv_%s%s", d->use_subgroups ? "sg_" : "", vk_weight_name(w->type));
+    const char *sg = d->use_subgroups ? "sg_" : "";
+    if (intdot) snprintf(name, sizeof name, "mmvq_%s%s", sg, mmvq_name(w->type));
+    else if (vec) snprintf(name, sizeof name, "mmv_%s%s", sg, vk_weight_name(w->type));
     else snprintf(name, sizeof name, "mmt_%s", vk_weight_name(w->type));
     for (int64_t i0 = 0; i0 < m && st == QG_OK; i0 += rows) {
         const int64_t mc = m - i0 < rows ? m - i0 : rows;
@@ -119,13 +140,14 @@ static qg_status record_mul_mat(qg_plugin_device *d, const qg_tensor *node, int 
         s2[VKS_OFF + 1] = 0;
         s2[VKS_OFF + 3] = dst_off + (uint32_t)i0 * 4u;
         s2[VKS_NE + 8 + 1] = (uint32_t)mc;
-        vk_binding bm[4] = {b[0], {d->scratch.buf, 0, (size_t)(k * n * planes * 4)}, {0}, b[3]};
+        vk_binding bm[4] = {b[0], {d->scratch.buf, 0, xbytes}, {0}, b[3]};
         if (chunks > 1) {
             bm[0].lo = b[0].lo + (size_t)i0 * w->nb[1];
             bm[0].hi = bm[0].lo + (size_t)(mc - 1) * w->nb[1] + qg_row_size(w->type, k);
             bm[3].lo = b[3].lo + (size_t)i0 * 4;
         }
-        const uint32_t groups = vec ? (uint32_t)(mc * ((n + 3) / 4) * planes)
+        const uint32_t groups = intdot ? (uint32_t)(((mc + MMVQ_ROWS - 1) / MMVQ_ROWS) * ((n + 3) / 4) * planes)
+                                : vec ? (uint32_t)(mc * ((n + 3) / 4) * planes)
                                     : (uint32_t)(((mc + 31) / 32) * ((n + 31) / 32) * planes);
         st = vk_dispatch(d, name, spec_of(node, 0), bm, si2, groups, node);
     }

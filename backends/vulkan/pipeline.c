@@ -1,9 +1,10 @@
 /* Kernels as Vulkan compute pipelines: the one descriptor-set layout they share
  * (binding 0: four storage buffers, binding 1: the parameter buffer; a 4-byte push
  * constant with the slot index), pipelines created on first use from the embedded
- * SPIR-V (one per kernel and set of specialization constants), and a pipeline cache kept on disk under $XDG_CACHE_HOME/qgraph (or
- * ~/.cache/qgraph), one file per device and driver, reloaded at open and saved at close
- * when new pipelines were built.
+ * SPIR-V (one per kernel and set of specialization constants; a kernel's feature
+ * variant when the device has its features, see vk_variants), and a pipeline cache
+ * kept on disk under $XDG_CACHE_HOME/qgraph (or ~/.cache/qgraph), one file per device
+ * and driver, reloaded at open and saved at close when new pipelines were built.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "vk.h"
@@ -128,15 +129,47 @@ void vk_pipelines_free(qg_plugin_device *d) {
     d->dsl = VK_NULL_HANDLE;
 }
 
+/* Feature variants of a kernel: SPIR-V named <kernel><suffix> (backends/vulkan/
+ * CMakeLists.txt), used when the device has every feature in need; the first one that
+ * exists wins, else the kernel itself (the fallback) runs. */
+static const struct {
+    const char *suffix;
+    unsigned need;
+} vk_variants[] = {
+    {"_h16", VKF_STORAGE16 | VKF_FP16 | VKF_FP16MATH},
+    {"_s", VKF_STORAGE16 | VKF_STORAGE8},
+    {"_s16", VKF_STORAGE16},
+    {"_s8", VKF_STORAGE8},
+};
+
+static const vk_spirv_blob *find_blob(const char *name) {
+    for (int i = 0; i < vk_spirv_count; i++)
+        if (strcmp(vk_spirv_blobs[i].name, name) == 0) return &vk_spirv_blobs[i];
+    return NULL;
+}
+
+/* The blob that runs kernel `name` on d: its best feature variant, or itself. */
+static const vk_spirv_blob *pick_blob(const qg_plugin_device *d, const char *name) {
+    char v[64];
+    for (size_t i = 0; i < sizeof vk_variants / sizeof vk_variants[0]; i++) {
+        if ((d->features & vk_variants[i].need) != vk_variants[i].need) continue;
+        int n = snprintf(v, sizeof v, "%s%s", name, vk_variants[i].suffix);
+        const vk_spirv_blob *b = n > 0 && (size_t)n < sizeof v ? find_blob(v) : NULL;
+        if (b) return b;
+    }
+    return find_blob(name);
+}
+
 qg_status vk_pipeline_get(qg_plugin_device *d, const char *name, const vk_spec *spec, VkPipeline *out) {
     for (int i = 0; i < d->n_pipes; i++)
-        if (strcmp(d->pipes[i].name, name) == 0 && memcmp(&d->pipes[i].spec, spec, sizeof *spec) == 0) {
+        if (strcmp(d->pipes[i].req, name) == 0 && d->pipes[i].feat == d->features &&
+            memcmp(&d->pipes[i].spec, spec, sizeof *spec) == 0) {
             *out = d->pipes[i].pipe;
             return QG_OK;
         }
-    const vk_spirv_blob *blob = NULL;
-    for (int i = 0; i < vk_spirv_count; i++)
-        if (strcmp(vk_spirv_blobs[i].name, name) == 0) blob = &vk_spirv_blobs[i];
+    if (strlen(name) >= sizeof d->pipes[0].req)
+        return qg_set_error(QG_ERR_UNSUPPORTED, "vulkan: kernel name \"%s\" is too long", name);
+    const vk_spirv_blob *blob = pick_blob(d, name);
     if (!blob) return qg_set_error(QG_ERR_UNSUPPORTED, "vulkan: no kernel named \"%s\" in the plugin", name);
     if (d->n_pipes == d->cap_pipes) {
         int cap = d->cap_pipes ? 2 * d->cap_pipes : 32;
@@ -171,11 +204,14 @@ qg_status vk_pipeline_get(qg_plugin_device *d, const char *name, const vk_spec *
     r = vkCreateComputePipelines(d->dev, d->cache, 1, &pci, NULL, &pipe);
     clock_gettime(CLOCK_MONOTONIC, &t1);
     if (getenv("QG_VULKAN_VERBOSE"))
-        fprintf(stderr, "vulkan: built kernel %s in %.3f s\n", name,
+        fprintf(stderr, "vulkan: built kernel %s (SPIR-V %s) in %.3f s\n", name, blob->name,
                 (double)(t1.tv_sec - t0.tv_sec) + 1e-9 * (double)(t1.tv_nsec - t0.tv_nsec));
     vkDestroyShaderModule(d->dev, mod, NULL);
     if (r != VK_SUCCESS) return vk_fail(r, "creating the pipeline of kernel %s on %s", name, d->name);
+    snprintf(d->pipes[d->n_pipes].req, sizeof d->pipes[0].req, "%s", name);
     d->pipes[d->n_pipes].name = blob->name;
+    d->pipes[d->n_pipes].feat = d->features;
+    if (strcmp(blob->name, name) != 0) d->n_variant_pipes++;
     d->pipes[d->n_pipes].spec = *spec;
     d->pipes[d->n_pipes].pipe = pipe;
     d->n_pipes++;

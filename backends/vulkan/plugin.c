@@ -3,7 +3,11 @@
  * mat-vec kernel, default on where the device supports subgroup arithmetic), "matmul"
  * (auto|vec|tiled: force a MUL_MAT path), "staging" (1/0: for buffers allocated later,
  * never map memory and move bytes through the staging buffer; default from
- * QG_VULKAN_STAGING). QG_VULKAN_VERBOSE=1 logs each kernel build and its time to stderr.
+ * QG_VULKAN_STAGING), "fp16math" (1/0: float16 arithmetic in the F16 mat-vec where the
+ * device has it; default 0, or QG_VULKAN_FP16MATH=1); read-only "variants" (pipelines
+ * built from a feature variant).
+ * QG_VULKAN_VERBOSE=1 logs each kernel build and its time to stderr; QG_VK_DISABLE
+ * hides device features (features.c).
  * See vk.h for the execution model.
  */
 #include "vk.h"
@@ -75,6 +79,14 @@ static qg_status vkp_set_option(qg_plugin_device *d, const char *key, const char
         d->force_staging = b;
         return QG_OK;
     }
+    if (strcmp(key, "fp16math") == 0) {
+        if ((st = parse_bool(key, value, &b)) != QG_OK) return st;
+        if (b && !(d->has_f16 && d->has_storage16))
+            return qg_set_error(QG_ERR_UNSUPPORTED, "vulkan: %s has no shaderFloat16 with 16-bit storage (or "
+                                "QG_VK_DISABLE hides them)", d->name);
+        d->features = b ? d->features | VKF_FP16MATH : d->features & ~VKF_FP16MATH;
+        return QG_OK;
+    }
     if (strcmp(key, "matmul") == 0) {
         if (strcmp(value, "auto") == 0) d->mm_path = 0;
         else if (strcmp(value, "vec") == 0) d->mm_path = 1;
@@ -96,11 +108,14 @@ static qg_status vkp_get_option(qg_plugin_device *d, const char *key, char *valu
     if (!d || !key || !value) return qg_set_error(QG_ERR_INVALID_ARG, "vulkan: get_option given NULL");
     if (strcmp(key, "subgroups") == 0) return put(value, size, key, "%u", d->use_subgroups);
     if (strcmp(key, "staging") == 0) return put(value, size, key, "%u", d->force_staging);
+    if (strcmp(key, "fp16math") == 0) return put(value, size, key, "%u", (d->features & VKF_FP16MATH) != 0);
     if (strcmp(key, "matmul") == 0)
         return put(value, size, key, d->mm_path == 0 ? "auto" : d->mm_path == 1 ? "vec" : "tiled", 0);
     /* Read-only statistics of the last compute (for tests). */
     if (strcmp(key, "dispatches") == 0) return put(value, size, key, "%u", (unsigned)d->n_dispatch);
     if (strcmp(key, "barriers") == 0) return put(value, size, key, "%u", (unsigned)d->n_barriers);
+    /* Pipelines built so far from a feature variant (pipeline.c), 0 with QG_VK_DISABLE=all. */
+    if (strcmp(key, "variants") == 0) return put(value, size, key, "%u", (unsigned)d->n_variant_pipes);
     return qg_set_error(QG_ERR_NOT_FOUND, "vulkan: unknown option \"%s\"", key);
 }
 

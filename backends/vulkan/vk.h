@@ -18,6 +18,16 @@
 
 #define VK_MAX_DEVICES 16
 #define VK_ALIGN 64
+/* Optional features (features.c); QG_VK_DISABLE names them by word. */
+#define VKF_STORAGE16 0x01u /* storageBuffer16BitAccess */
+#define VKF_STORAGE8 0x02u  /* storageBuffer8BitAccess */
+#define VKF_FP16 0x04u      /* shaderFloat16 */
+#define VKF_INT8 0x08u      /* shaderInt8 */
+#define VKF_INTDOT 0x10u    /* shaderIntegerDotProduct */
+#define VKF_SUBGROUP 0x20u  /* subgroup basic + arithmetic in compute shaders */
+#define VKF_ALL 0x3fu
+/* Not a device feature: option "fp16math" allows the float16-arithmetic variants. */
+#define VKF_FP16MATH 0x100u
 /* Parameter slots (uint32 words): see common.glsl. */
 #define VKS_WORDS 64
 #define VKS_OFF 0
@@ -41,6 +51,7 @@ typedef struct vk_global {
     int n_phys;
     VkPhysicalDevice phys[VK_MAX_DEVICES];
     VkResult init_result; /* why there is no instance, if so */
+    uint32_t api_version; /* the instance's API version (1.1 .. 1.3) */
 } vk_global;
 extern vk_global vk_g;
 
@@ -58,7 +69,9 @@ typedef struct vk_spec {
 } vk_spec;
 
 typedef struct vk_pipe {
-    const char *name;
+    char req[40];     /* the kernel name asked for */
+    unsigned feat;    /* d->features when it was built (variants depend on them) */
+    const char *name; /* the SPIR-V blob used: that kernel or a feature variant of it */
     vk_spec spec;
     VkPipeline pipe;
 } vk_pipe;
@@ -81,6 +94,10 @@ struct qg_plugin_device {
     uint32_t qfam;
     /* What the device reports and we use. */
     bool has_f64, has_subgroup_arith, has_f16, has_int8, has_storage16, has_storage8;
+    bool has_intdot;          /* shaderIntegerDotProduct (Vulkan 1.3 or VK_KHR_shader_integer_dot_product) */
+    unsigned features;        /* VKF_* enabled on the device (reported and not in QG_VK_DISABLE),
+                                 plus VKF_FP16MATH while option "fp16math" is on */
+    unsigned disabled;        /* VKF_* named by QG_VK_DISABLE */
     uint32_t subgroup_size;
     size_t max_range;         /* maxStorageBufferRange: the largest window one binding sees */
     size_t min_align;         /* minStorageBufferOffsetAlignment of binding windows */
@@ -95,6 +112,7 @@ struct qg_plugin_device {
     bool cache_dirty;
     vk_pipe *pipes;
     int n_pipes, cap_pipes;
+    int n_variant_pipes;      /* pipelines built from a feature variant (option "variants") */
 
     VkCommandPool cmdpool;
     VkCommandBuffer cmd, xfer;
@@ -129,6 +147,32 @@ qg_status vk_fail(VkResult r, const char *fmt, ...) QG_PRINTF(2, 3);
 qg_status vk_global_init(void);
 void vk_global_shutdown(void);
 void vk_fill_props(int index, qg_device_props *p);
+
+/* features.c: the feature structs of one device, chained for vkGetPhysicalDeviceFeatures2
+ * and then reused (members narrowed to what is used) for vkCreateDevice. */
+typedef struct vk_feature_chain {
+    VkPhysicalDeviceFeatures2 f2;
+    VkPhysicalDevice16BitStorageFeatures s16;
+    VkPhysicalDevice8BitStorageFeatures s8;
+    VkPhysicalDeviceShaderFloat16Int8Features fi;
+    VkPhysicalDeviceShaderIntegerDotProductFeatures dp;
+    bool s8_chained, fi_chained, dp_chained;
+    bool has_s8_ext, has_fi_ext, has_dp_ext; /* chained through the extension, not core */
+    const char *ext[3];
+    uint32_t n_ext;
+} vk_feature_chain;
+/* QG_VK_DISABLE as VKF_* bits; an unknown word is an error naming it. */
+qg_status vk_disable_mask(unsigned *mask);
+/* Comma list of the words of mask ("storage8,fp16"). */
+void vk_disable_words(unsigned mask, char *out, size_t size);
+bool vk_has_extension(VkPhysicalDevice pd, const char *name);
+/* Effective API version of a device: min(device, instance). */
+uint32_t vk_api_version(VkPhysicalDevice pd);
+/* Queries the device's optional features into c; returns the VKF_* it reports. */
+unsigned vk_query_features(VkPhysicalDevice pd, vk_feature_chain *c, uint32_t *subgroup_size);
+/* Narrows a queried chain to the VKF_* in use (plus the core features in base) and
+ * lists the extensions to enable. */
+void vk_enable_features(vk_feature_chain *c, unsigned use, const VkPhysicalDeviceFeatures *base);
 
 /* device.c */
 qg_status vk_device_open(int index, qg_plugin_device **out);

@@ -1,12 +1,26 @@
 // Shared by every qgraph Vulkan kernel: the descriptor layout (four storage buffers
 // read as 32-bit words, dst is bufs[3]; one parameter buffer), the per-dispatch
-// parameter slot, the specialization constants, byte-addressed loads, sub-word stores (masked atomics, so no 8/16-bit
-// storage feature is needed and neighbouring invocations may share a word), and
-// bit-exact conversions between float and F16, BF16, E4M3, E5M2 and E8M0.
+// parameter slot, the specialization constants, byte-addressed loads, sub-word stores
+// (masked atomics, so no 8/16-bit storage feature is needed and neighbouring
+// invocations may share a word), and bit-exact conversions between float and F16,
+// BF16, E4M3, E5M2 and E8M0.
+// Variants: STORAGE8 / STORAGE16 (built for devices with storageBuffer8BitAccess /
+// storageBuffer16BitAccess) alias the same buffers as uint8_t / uint16_t / float16_t
+// arrays, so rd8/rd16 and the F16 loads are single narrow loads instead of word
+// extraction. Stores stay word-based in every variant.
 
 layout(set = 0, binding = 0) buffer Buf { uint d[]; } bufs[4];
 layout(set = 0, binding = 1) buffer Params { uint p[]; };
 layout(push_constant) uniform PC { uint base; } pc;
+#ifdef STORAGE8
+#extension GL_EXT_shader_8bit_storage : require
+layout(set = 0, binding = 0) buffer Buf8 { uint8_t d[]; } bufs8[4];
+#endif
+#ifdef STORAGE16
+#extension GL_EXT_shader_16bit_storage : require
+layout(set = 0, binding = 0) buffer Buf16 { uint16_t d[]; } bufs16[4];
+layout(set = 0, binding = 0) buffer BufH { float16_t d[]; } bufsh[4];
+#endif
 
 // Specialization constants: destination type, source types and the op, so the driver
 // folds the type switches of a pipeline to the one case it runs.
@@ -44,9 +58,17 @@ void report_error() {
 uint flat_id(uint wg) { return gl_GlobalInvocationID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x * wg; }
 uint flat_group() { return gl_WorkGroupID.x + gl_WorkGroupID.y * gl_NumWorkGroups.x; }
 
+#ifdef STORAGE8
+uint rd8(uint b, uint a) { return uint(bufs8[b].d[a]); }
+#else
 uint rd8(uint b, uint a) { return (bufs[b].d[a >> 2] >> ((a & 3u) * 8u)) & 0xffu; }
+#endif
 uint rd16(uint b, uint a) {
+#ifdef STORAGE16
+    if ((a & 1u) == 0u) return uint(bufs16[b].d[a >> 1]);
+#else
     if ((a & 1u) == 0u) return (bufs[b].d[a >> 2] >> ((a & 2u) * 8u)) & 0xffffu;
+#endif
     return rd8(b, a) | (rd8(b, a + 1u) << 8);
 }
 uint rd32(uint b, uint a) {
@@ -64,8 +86,27 @@ void wr_masked(uint w, uint v, uint m) {
         atomicOr(bufs[3].d[w], v & m);
     }
 }
-void wr8(uint a, uint v) { uint s = (a & 3u) * 8u; wr_masked(a >> 2, (v & 0xffu) << s, 0xffu << s); }
+// With STORAGE8/STORAGE16, a destination of a 1-byte (I8, F8) or 2-byte (F16, BF16,
+// I16) plain type, which only ever gets stores of its own width, is written with plain
+// narrow stores instead of two atomics. Block types keep the atomics: a plain store
+// next to another invocation's atomic on the same word would be a data race.
+void wr8(uint a, uint v) {
+#ifdef STORAGE8
+    if (TD == 24u || TD == 1000u || TD == 1001u) {
+        bufs8[3].d[a] = uint8_t(v & 0xffu);
+        return;
+    }
+#endif
+    uint s = (a & 3u) * 8u;
+    wr_masked(a >> 2, (v & 0xffu) << s, 0xffu << s);
+}
 void wr16(uint a, uint v) {
+#ifdef STORAGE16
+    if ((TD == 1u || TD == 30u || TD == 25u) && (a & 1u) == 0u) {
+        bufs16[3].d[a >> 1] = uint16_t(v & 0xffffu);
+        return;
+    }
+#endif
     if ((a & 1u) == 0u) {
         uint s = (a & 2u) * 8u;
         wr_masked(a >> 2, (v & 0xffffu) << s, 0xffffu << s);

@@ -3,7 +3,8 @@
 // `precise` keeps the reference's rounding order), and load_elem(), which reads element
 // i0 of a row of any type. The type argument is a runtime value in most kernels and a
 // compile-time constant in the mul_mat kernels, where the switch folds away. F64 needs
-// HAS_F64 (a variant built for devices with shaderFloat64).
+// HAS_F64 (a variant built for devices with shaderFloat64); F16_HW (with STORAGE16)
+// converts F16 elements with the device's instruction instead of h2f().
 
 #define T_F32 0u
 #define T_F16 1u
@@ -222,7 +223,13 @@ float load_elem(uint b, uint t, uint ra, uint i0, uint nb0) {
     uint a = ra + i0 * nb0;
     switch (t) {
     case T_F32: return uintBitsToFloat(rd32(b, a));
+#ifdef F16_HW
+    // The device's conversion (one instruction); may flush F16 subnormals on devices
+    // without denormPreserve, so only the MUL_MAT variants use it.
+    case T_F16: return (a & 1u) == 0u ? float(bufsh[b].d[a >> 1]) : h2f(rd16(b, a));
+#else
     case T_F16: return h2f(rd16(b, a));
+#endif
     case T_BF16: return bf2f(rd16(b, a));
     case T_F8_E4M3: return e4m3f(rd8(b, a));
     case T_F8_E5M2: return e5m2f(rd8(b, a));
