@@ -160,7 +160,10 @@ static void test_to_float(void **state) {
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const qg_type_traits *t = qg_type_get(cases[c].type);
         qg_to_float_fn f = simd->to_float(cases[c].type);
-        if (!f) fail_msg("no SIMD to_float for %s", t->name);
+        if (!f) { /* the AVX2 table must have them all; others (NEON) may leave some to the reference */
+            if (strcmp(simd->name, "avx2") == 0) fail_msg("no SIMD to_float for %s", t->name);
+            continue;
+        }
         for (int rep = 0; rep < 20; rep++) {
             const int64_t n = t->block_size == 1 ? 1 + (int64_t)(qgt_next(&rng) % K) : K;
             const size_t bytes = qg_row_size(t->type, n);

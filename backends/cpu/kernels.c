@@ -13,7 +13,7 @@
 #define COMMON_OPS                               \
     [QG_OP_CPY] = cpu_ref_cpy,                   \
     [QG_OP_SET_ROWS] = cpu_ref_set_rows
-/* Row ops that only the AVX2 table has SIMD versions of. */
+/* Row ops whose SIMD versions a table may lack. */
 #define REF_ROW_OPS                              \
     [QG_OP_ADD] = cpu_ref_add,                   \
     [QG_OP_MUL] = cpu_ref_mul,                   \
@@ -45,8 +45,8 @@ static qg_status simd_mul_mat(const cpu_params *p, qg_tensor *node) {
                            quant ? quant : qg_type_get(tw->vec_dot_type)->from_float);
 }
 
-static const cpu_kernels cpu_kernels_avx2 = {
-    .name = "avx2",
+static const cpu_kernels cpu_kernels_simd = {
+    .name = "simd",
     .op = {
         COMMON_OPS,
         [QG_OP_ADD] = cpu_fast_add,
@@ -63,9 +63,10 @@ static const cpu_kernels cpu_kernels_avx2 = {
     },
 };
 
-/* Tables whose SIMD set has only the MUL_MAT pieces (NEON). */
+/* For a SIMD table that has only the MUL_MAT pieces (none in tree today: AVX2 and NEON
+ * have every row function). */
 static const cpu_kernels cpu_kernels_simd_mm = {
-    .name = "neon",
+    .name = "simd-mul-mat",
     .op = {
         COMMON_OPS,
         REF_ROW_OPS,
@@ -80,5 +81,7 @@ static const cpu_kernels cpu_kernels_simd_mm = {
 const cpu_kernels *cpu_kernels_best(void) {
     const cpu_simd_fns *s = cpu_simd_best();
     if (!s) return &cpu_kernels_ref;
-    return s->silu_row ? &cpu_kernels_avx2 : &cpu_kernels_simd_mm;
+    const bool rows = s->silu_row && s->gelu_row && s->soft_max_row && s->rms_norm_row && s->norm_row &&
+                      s->add_row && s->mul_row && s->scale_row && s->rope_row;
+    return rows ? &cpu_kernels_simd : &cpu_kernels_simd_mm;
 }

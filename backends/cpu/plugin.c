@@ -4,6 +4,7 @@
  * on a persistent per-device thread pool sized by the "threads" option.
  */
 #include "cpu.h"
+#include "simd.h"
 #include "cpuinfo.h"
 
 #include <errno.h>
@@ -43,8 +44,9 @@ static void fill_props(int index, int n_threads, qg_device_props *p) {
     snprintf(p->name, sizeof p->name, "%s", device_names[index]);
     char model[96];
     cpu_model_name(model, sizeof model);
+    const cpu_simd_fns *simd = index == 0 ? cpu_simd_best() : NULL;
     snprintf(p->description, sizeof p->description, "%s (%s kernels, %d threads)", model,
-             index == 0 ? cpu_kernels_best()->name : cpu_kernels_ref.name, n_threads);
+             simd ? simd->name : cpu_kernels_ref.name, n_threads);
     cpu_features(p->features, sizeof p->features);
     cpu_memory(&p->memory_total, &p->memory_free);
     p->alignment = CPU_ALIGN;

@@ -19,6 +19,11 @@
  * the four, which is where mat-mat gains). */
 typedef void (*cpu_dot4_fn)(int64_t n, const void *x, const void *y, size_t ys, float *out);
 
+/* nrows (>= 0) weight rows x, x + xs, x + 2xs, ... against one activation row y: out[r]
+ * is exactly what vec_dot(n, x + r*xs, y) returns (the activation blocks are loaded, and
+ * what depends on them alone computed, once for several rows; mat-vec gains). */
+typedef void (*cpu_dot_rows_fn)(int64_t n, const void *x, size_t xs, const void *y, float *out, int nrows);
+
 /* Tiled mat-mat for one weight type (gemm_layout.h, simd_avx2_gemm*.c): every activation
  * column is packed once, CPU_GEMM_ROWS weight rows at a time are expanded into a panel of
  * int8 levels plus scales, and a register-tiled kernel runs the panel against all columns.
@@ -65,7 +70,16 @@ typedef struct cpu_simd_fns {
                      const double *s);
     /* Row dequantizer for GET_ROWS, bit-identical with the type's to_float; NULL: none. */
     qg_to_float_fn (*to_float)(qg_type t);
+    /* Several weight rows against one activation row (cpu_dot_rows_fn); NULL (the table
+     * or the type): none, use vec_dot per row. */
+    cpu_dot_rows_fn (*vec_dot_rows)(qg_type weight);
 } cpu_simd_fns;
+
+/* The AVX2 multi-row dot products (simd_avx2_legacy.c). */
+#define QG_AVX2_DOT_ROWS(X) X(q4_0) X(q4_1) X(q5_0) X(q5_1) X(q8_0) X(iq4_nl) X(mxfp4)
+#define QG_AVX2_DECLARE_DOT_ROWS(t) \
+    void cpu_avx2_vec_dot_rows_##t(int64_t n, const void *x, size_t xs, const void *y, float *out, int nrows);
+QG_AVX2_DOT_ROWS(QG_AVX2_DECLARE_DOT_ROWS)
 
 /* The AVX2 table if it was compiled in (whether or not this processor can run it). */
 const cpu_simd_fns *cpu_simd_avx2(void);

@@ -1,36 +1,67 @@
 /* AVX2 dot products of the 32-element block types against Q8_0 / Q8_1 activations:
  * Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL and MXFP4.
  *
- * Each block's 32 weight levels are expanded to 32 bytes, multiplied with the 32
- * activation bytes by maddubs/madd into 8 exact int32 partial sums, and those are
- * scaled by d_x * d_y into float accumulators. Four blocks go per step: their eight
- * f16 scales are packed in a general register and converted by one instruction, and the
- * nibble types expand two blocks per 256-bit vector (see TILE). Signed levels are multiplied as |x|
- * with x's sign moved onto y (y is never -128); unsigned levels (type-1 weights)
- * multiply y directly and add m * s from the Q8_1 block. The vec_dot4 variants expand
- * each weight block once for four activation rows (mat-mat).
+ * Each block's 32 weight levels are expanded to bytes, multiplied with the 32 activation
+ * bytes by maddubs/madd into exact int32 partial sums, and those are scaled by d_x * d_y
+ * into float accumulators. Four blocks go per step, their f16 scales packed in a general
+ * register and converted by one instruction. maddubs wants an unsigned first operand:
+ *  - offset types (Q4_0, Q5_0, MXFP4) expand their codes to unsigned u = level + o and
+ *    take o * (sum of y) back off, which depends on the activations alone (shared by
+ *    the rows of vec_dot_rows);
+ *  - unsigned levels (Q4_1, Q5_1) multiply y directly and add m * s from the Q8_1 block;
+ *  - the other signed levels (Q8_0, IQ4_NL) go as |x| with x's sign moved onto y.
+ * The 4-bit types (Q4_0, Q4_1, IQ4_NL, MXFP4) expand two blocks per 256-bit vector (low
+ * nibbles of both, then high nibbles of both) so one conversion and one FMA serve two
+ * blocks.
+ *
+ * One kernel (TILE) runs nr weight rows against nc activation rows; every (row, column)
+ * pair sees exactly the same operations whatever nr and nc are, so vec_dot (1 x 1),
+ * vec_dot4 (1 x 4, mat-mat: each weight block expanded once for four columns) and
+ * vec_dot_rows (up to 4 x 1, mat-vec: each activation block loaded, and its offset sum
+ * computed, once for several weight rows) agree bit for bit.
  */
 #include "simd_avx2.h"
+#include "simd.h"
 
 #include <math.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "core/quant/k_internal.h"
 
-/* Loops over the 1..4 activation columns are unrolled so that each column's
- * accumulators stay in registers. */
-#define UNROLL_C _Pragma("GCC unroll 4")
+_Static_assert(offsetof(qg_block_q4_1, m) == 2 && offsetof(qg_block_q5_1, m) == 2 && offsetof(qg_block_q8_1, s) == 2,
+               "type-1 minimum and Q8_1 sum follow d");
 
-/* The 16 IQ4_NL levels and the E2M1 (FP4) values times two, by 4-bit code. */
+/* Loops over rows and columns are unrolled so that each pair's accumulators stay in
+ * registers. */
+#define UNROLL4 _Pragma("GCC unroll 4")
+
+/* Software prefetch of the weights (for rows streamed from DRAM), in bytes ahead of the
+ * block being read: one row (vec_dot, vec_dot4) is prefetched QG_LEGACY_PREFETCH ahead,
+ * running on into the rows that follow it; a group of rows (vec_dot_rows) prefetches the
+ * same place in the next group (4 rows on), since several interleaved streams within a
+ * page defeat the hardware prefetcher. Measured on Zen 3 (single thread, DRAM-resident
+ * weights, under load): Q8_0 12 -> 16 GB/s, Q4_0 rows 7 -> 11 GB/s; 0 turns it off. */
+#ifndef QG_LEGACY_PREFETCH
+#define QG_LEGACY_PREFETCH 3072
+#endif
+#ifndef QG_LEGACY_ROWS_PREFETCH
+#define QG_LEGACY_ROWS_PREFETCH(xs) (QG_LEGACY_PREFETCH ? 4 * (xs) : 0)
+#endif
+
+/* Prefetch the lines of bytes [p + pfd, + len) (pfd, a variable of the kernel: 0 for none). */
+#define PREFETCH(p, len)                                                                        \
+    do {                                                                                        \
+        if (pfd)                                                                                \
+            for (size_t o_ = 0; o_ < (len); o_ += 64)                                           \
+                _mm_prefetch((const char *)(p) + pfd + o_, _MM_HINT_T0);                        \
+    } while (0)
+
+/* The 16 IQ4_NL levels, and the E2M1 (FP4) values times two plus 12, by 4-bit code. */
 static const int8_t iq4_levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
-static const int8_t e2m1_x2[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
+static const int8_t e2m1_x2_p12[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9, 8, 6, 4, 0};
 
-static inline __m256i load_y(const int8_t *qs) { return _mm256_loadu_si256((const __m256i *)qs); }
-
-/* Q5_0 levels minus 16 as signed bytes: the high bit set keeps the nibble (16 + q - 16);
- * clear, q - 16 is the nibble with the top four bits set. */
-/* 32 bits at p -> 32 bytes, byte j = 0xFF when bit j is set (the four bytes are
- * broadcast straight from memory). */
+/* 32 bits at p -> 32 bytes, byte j = 0xFF when bit j is set. */
 static inline __m256i bits_to_bytes_mem(const uint8_t *p) {
     const __m256i v = _mm256_shuffle_epi8(_mm256_broadcastd_epi32(_mm_loadu_si32(p)),
                                           _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2,
@@ -39,14 +70,9 @@ static inline __m256i bits_to_bytes_mem(const uint8_t *p) {
     return _mm256_cmpeq_epi8(_mm256_and_si256(v, sel), sel);
 }
 
-static inline __m256i q5_0_levels(const qg_block_q5_0 *b) {
-    const __m256i hb = bits_to_bytes_mem(b->qh);
-    return _mm256_or_si256(avx2_nibbles(b->qs), _mm256_andnot_si256(hb, _mm256_set1_epi8((char)0xF0)));
-}
-
-static inline __m256i q5_1_levels(const qg_block_q5_1 *b) {
-    const __m256i hb = bits_to_bytes_mem(b->qh);
-    return _mm256_or_si256(avx2_nibbles(b->qs), _mm256_and_si256(hb, _mm256_set1_epi8(16)));
+/* Q5 codes 0..31 (nibble plus 16 times the high bit) in element order. */
+static inline __m256i q5_codes(const uint8_t *qs, const uint8_t *qh) {
+    return _mm256_or_si256(avx2_nibbles(qs), _mm256_and_si256(bits_to_bytes_mem(qh), _mm256_set1_epi8(16)));
 }
 
 static inline __m256i lut16(const int8_t t[16]) {
@@ -54,16 +80,15 @@ static inline __m256i lut16(const int8_t t[16]) {
     return _mm256_set_m128i(v, v);
 }
 
-/* Half the E8M0 block scale, 2^(e-128), built from its bits (NaN for e = 0xFF). */
-static inline float e8m0_half(uint8_t e) {
-    uint32_t bits;
-    if (e == 0xff) return NAN;
-    if (e >= 2) bits = (uint32_t)(e - 1) << 23;
-    else bits = e == 1 ? 0x00400000u : 0x00200000u; /* 2^-127, 2^-128: subnormal */
-    float f;
-    memcpy(&f, &bits, sizeof f);
-    return f;
-}
+/* Half the E8M0 block scale by code e: 2^(e-128) (2^-127 and 2^-128 are subnormal
+ * floats, exact), NaN for e = 0xFF. */
+#define E8H64BASE_(e) ((e) >> 6 == 0 ? 0x1p-128 : (e) >> 6 == 1 ? 0x1p-64 : (e) >> 6 == 2 ? 1.0 : 0x1p64)
+#define E8H_(e) ((e) == 255 ? NAN : (float)(E8H64BASE_(e) * (double)(1ull << ((e) & 63))))
+#define E8H4_(e) E8H_(e), E8H_((e) + 1), E8H_((e) + 2), E8H_((e) + 3)
+#define E8H16_(e) E8H4_(e), E8H4_((e) + 4), E8H4_((e) + 8), E8H4_((e) + 12)
+#define E8H64_(e) E8H16_(e), E8H16_((e) + 16), E8H16_((e) + 32), E8H16_((e) + 48)
+static const float e8m0_half_tab[256] = {E8H64_(0), E8H64_(64), E8H64_(128), E8H64_(192)};
+static inline float e8m0_half(uint8_t e) { return e8m0_half_tab[e]; }
 
 /* Four f16 values (at p, p + stride, p + 2 stride, p + 3 stride bytes) as four floats.
  * The halves are packed in a general register (integer ALUs, idle in these loops) so the
@@ -76,6 +101,14 @@ static inline __m128 f16x4_strided(const void *p, size_t stride) {
     return _mm_cvtph_ps(_mm_cvtsi64_si128((long long)packed));
 }
 
+/* The f16 value at byte offset off of p (the m of Q4_1/Q5_1 and the s of Q8_1 both
+ * follow the 2-byte d). */
+static inline float f16_at(const void *p, size_t off) {
+    uint16_t h;
+    memcpy(&h, (const char *)p + off, sizeof h);
+    return avx2_fp16(h);
+}
+
 static inline float hsum128(__m128 v) {
     v = _mm_add_ps(v, _mm_movehl_ps(v, v));
     return _mm_cvtss_f32(_mm_add_ss(v, _mm_movehdup_ps(v)));
@@ -86,155 +119,187 @@ static inline __m256 lane_bcast(__m128 v, int j) {
     return _mm256_permutevar8x32_ps(_mm256_castps128_ps256(v), _mm256_set1_epi32(j));
 }
 
-/* Two blocks' activations arranged like PAIR_LEVELS: [ya[0..15] | yb[0..15]] and
- * [ya[16..31] | yb[16..31]]. The sum of levels times activations is returned as floats,
- * lanes 0-3 holding block a's part, lanes 4-7 block b's. is_signed 0: unsigned levels;
- * 1: signed levels (sign moved onto y); 8: unsigned nibbles u standing for u - 8, the
- * offset taken back through maddubs(8, y) (int16 sums stay within 8 * 127 * 4). */
-static inline __attribute__((always_inline)) __m256 pair_isum(__m256i lo, __m256i hi, const int8_t *ya,
-                                                              const int8_t *yb, int is_signed, int wide) {
-    __m256i y0 = _mm256_loadu2_m128i((const __m128i *)yb, (const __m128i *)ya);
-    __m256i y1 = _mm256_loadu2_m128i((const __m128i *)(yb + 16), (const __m128i *)(ya + 16));
-    if (is_signed == 1) {
-        y0 = _mm256_sign_epi8(y0, lo);
-        y1 = _mm256_sign_epi8(y1, hi);
-        lo = _mm256_sign_epi8(lo, lo);
-        hi = _mm256_sign_epi8(hi, hi);
-    }
-    const __m256i one = _mm256_set1_epi16(1);
-    __m256i p0 = _mm256_maddubs_epi16(lo, y0), p1 = _mm256_maddubs_epi16(hi, y1);
-    if (is_signed >= 2) { /* levels are u - is_signed: take is_signed * y back off */
-        const __m256i off = _mm256_set1_epi8((char)is_signed);
-        p0 = _mm256_sub_epi16(p0, _mm256_maddubs_epi16(off, y0));
-        p1 = _mm256_sub_epi16(p1, _mm256_maddubs_epi16(off, y1));
-    }
-    const __m256i s = wide ? _mm256_add_epi32(_mm256_madd_epi16(p0, one), _mm256_madd_epi16(p1, one))
-                           : _mm256_madd_epi16(_mm256_add_epi16(p0, p1), one);
-    return _mm256_cvtepi32_ps(s);
+static inline __m256i madd1(__m256i p) { return _mm256_madd_epi16(p, _mm256_set1_epi16(1)); }
+
+/* Sum of signed levels q times y in 8 int32 lanes (sign of q moved onto y). */
+static inline __m256i signed_isum(__m256i q, __m256i y) {
+    return madd1(_mm256_maddubs_epi16(_mm256_sign_epi8(q, q), _mm256_sign_epi8(y, q)));
 }
 
-/* Nibbles of two blocks pa, pb: lo = [a low nibbles | b low nibbles], hi the same
- * for the high nibbles. */
-#define NIBBLE_PAIR(pa, pb, lo, hi)                                                    \
-    do {                                                                               \
-        const __m256i v_ = _mm256_loadu2_m128i((const __m128i *)(pb)->qs, (const __m128i *)(pa)->qs); \
-        lo = _mm256_and_si256(v_, _mm256_set1_epi8(15));                               \
-        hi = _mm256_and_si256(_mm256_srli_epi16(v_, 4), _mm256_set1_epi8(15));         \
-    } while (0)
-#define LUT_PAIR(T, pa, pb, lo, hi)                                                    \
-    do {                                                                               \
-        NIBBLE_PAIR(pa, pb, lo, hi);                                                   \
-        lo = _mm256_shuffle_epi8(lut16(T), lo);                                        \
-        hi = _mm256_shuffle_epi8(lut16(T), hi);                                        \
-    } while (0)
-#define IQ4_PAIR(pa, pb, lo, hi) LUT_PAIR(iq4_levels, pa, pb, lo, hi)
-#define FP4_PAIR(pa, pb, lo, hi) LUT_PAIR(e2m1_x2, pa, pb, lo, hi)
-#define NO_PAIR(pa, pb, lo, hi) ((void)(pa), (void)(pb), lo = hi = _mm256_setzero_si256())
+/* The activation side of one pair of blocks (ya, yb): y0 = [ya[0..15] | yb[0..15]],
+ * y1 = [ya[16..31] | yb[16..31]], and for offset types off = OFF * (y0 + y1) pairwise
+ * in int16. */
+typedef struct { __m256i y0, y1, off; } pair_y;
+static inline __attribute__((always_inline)) pair_y pair_load(const int8_t *ya, const int8_t *yb, int off) {
+    pair_y p;
+    p.y0 = _mm256_loadu2_m128i((const __m128i *)yb, (const __m128i *)ya);
+    p.y1 = _mm256_loadu2_m128i((const __m128i *)(yb + 16), (const __m128i *)(ya + 16));
+    p.off = _mm256_setzero_si256();
+    if (off) {
+        const __m256i o = _mm256_set1_epi8((char)off);
+        p.off = _mm256_add_epi16(_mm256_maddubs_epi16(o, p.y0), _mm256_maddubs_epi16(o, p.y1));
+    }
+    return p;
+}
 
-/* One weight row against nc (1..4) activation rows y + c*ys. Each column has its own
- * accumulators and sees exactly the same operations whatever nc is, so a column's result
- * does not depend on how columns are grouped. LEVELS(b) gives block b's 32 levels as
- * bytes (signed when SIGNED), DX(b) its float scale and DX4(b) those of blocks b..b+3;
- * MIN4 / MIN add m * s per block for the type-1 weights.
- * Blocks go four at a time: their scales are converted together, and the four products
- * alternate between two accumulators so that consecutive FMAs do not wait on each other.
- * Nibble types (PAIR) expand two blocks per 256-bit vector with PAIR_LEVELS, so one
- * conversion and one FMA serve two blocks (PAIR_SIGNED is pair_isum's is_signed; WIDE:
- * levels too large to add two maddubs results in int16). */
-#define TILE(name, WB, YB, LEVELS, DX, DX4, SIGNED, MIN, MIN4, PAIR, PAIR_LEVELS, PAIR_SIGNED, WIDE)      \
-    static inline __attribute__((always_inline)) __m256 name##_isum(__m256i q, const YB *yb) {      \
-        __m256i yv = load_y(yb->qs);                                                                \
-        const __m256i uq = SIGNED ? _mm256_sign_epi8(q, q) : q;                                     \
-        if (SIGNED) yv = _mm256_sign_epi8(yv, q);                                                   \
-        return _mm256_cvtepi32_ps(_mm256_madd_epi16(_mm256_maddubs_epi16(uq, yv), _mm256_set1_epi16(1))); \
-    }                                                                                               \
-    static inline __attribute__((always_inline)) void name##_tile(int nc, int64_t n, const void *vx,  \
-                                                                  const void *vy, size_t ys, float *out) { \
-        const WB *x = vx;                                                                           \
-        const int64_t nb = n / 32;                                                                  \
-        __m256 acc0[4], acc1[4];                                                                    \
-        __m128 macc[4];                                                                             \
-        float msum[4];                                                                              \
-        const YB *y[4];                                                                             \
-        UNROLL_C for (int c = 0; c < nc; c++) {                                                              \
-            acc0[c] = acc1[c] = _mm256_setzero_ps();                                                \
-            macc[c] = _mm_setzero_ps();                                                             \
-            msum[c] = 0.0f;                                                                         \
-            y[c] = (const YB *)((const char *)vy + (size_t)c * ys);                                 \
-        }                                                                                           \
-        int64_t b = 0;                                                                              \
-        for (; b + 4 <= nb; b += 4) {                                                               \
-            const __m128 dx = DX4(b);                                                               \
-            if (PAIR) {                                                                             \
-                /* nibble types: blocks b, b+1 (and b+2, b+3) share one 256-bit vector of      \
-                 * levels, low nibbles in one, high nibbles in the other */                   \
-                __m256i lo0, hi0, lo1, hi1;                                                         \
-                PAIR_LEVELS(&x[b], &x[b + 1], lo0, hi0);                                        \
-                PAIR_LEVELS(&x[b + 2], &x[b + 3], lo1, hi1);                                    \
-                UNROLL_C for (int c = 0; c < nc; c++) {                                                      \
-                    const YB *yb = y[c] + b;                                                        \
-                    const __m256 d = _mm256_castps128_ps256(_mm_mul_ps(dx, f16x4_strided(&yb->d, sizeof(YB)))); \
-                    acc0[c] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(d, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1)), \
-                                              pair_isum(lo0, hi0, yb[0].qs, yb[1].qs, PAIR_SIGNED, WIDE), acc0[c]); \
-                    acc1[c] = _mm256_fmadd_ps(_mm256_permutevar8x32_ps(d, _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3)), \
-                                              pair_isum(lo1, hi1, yb[2].qs, yb[3].qs, PAIR_SIGNED, WIDE), acc1[c]); \
-                    MIN4(b, yb, macc[c]);                                                           \
-                }                                                                                   \
-                continue;                                                                           \
-            }                                                                                       \
-            const __m256i q0 = LEVELS(b), q1 = LEVELS(b + 1), q2 = LEVELS(b + 2), q3 = LEVELS(b + 3); \
-            UNROLL_C for (int c = 0; c < nc; c++) {                                                          \
-                const YB *yb = y[c] + b;                                                            \
-                const __m128 d = _mm_mul_ps(dx, f16x4_strided(&yb->d, sizeof(YB)));                 \
-                acc0[c] = _mm256_fmadd_ps(lane_bcast(d, 0), name##_isum(q0, yb), acc0[c]);          \
-                acc1[c] = _mm256_fmadd_ps(lane_bcast(d, 1), name##_isum(q1, yb + 1), acc1[c]);      \
-                acc0[c] = _mm256_fmadd_ps(lane_bcast(d, 2), name##_isum(q2, yb + 2), acc0[c]);      \
-                acc1[c] = _mm256_fmadd_ps(lane_bcast(d, 3), name##_isum(q3, yb + 3), acc1[c]);      \
-                MIN4(b, yb, macc[c]);                                                               \
-            }                                                                                       \
-        }                                                                                           \
-        for (; b < nb; b++) {                                                                       \
-            const __m256i q = LEVELS(b);                                                            \
-            const float dx = DX(b);                                                                 \
-            UNROLL_C for (int c = 0; c < nc; c++) {                                                          \
-                const YB *yb = y[c] + b;                                                            \
-                acc0[c] = _mm256_fmadd_ps(_mm256_set1_ps(dx * avx2_fp16(yb->d)), name##_isum(q, yb), acc0[c]); \
-                MIN(b, yb, msum[c]);                                                                \
-            }                                                                                       \
-        }                                                                                           \
-        UNROLL_C for (int c = 0; c < nc; c++)                                                                \
-            out[c] = avx2_hsum_ps(_mm256_add_ps(acc0[c], acc1[c])) + (hsum128(macc[c]) + msum[c]); \
-    }                                                                                               \
-    float cpu_avx2_vec_dot_##name(int64_t n, const void *x, const void *y) {                        \
-        float r;                                                                                    \
-        name##_tile(1, n, x, y, 0, &r);                                                             \
-        return r;                                                                                   \
-    }                                                                                               \
-    void cpu_avx2_vec_dot4_##name(int64_t n, const void *x, const void *y, size_t ys, float *out) { \
-        name##_tile(4, n, x, y, ys, out);                                                           \
+/* Levels lo/hi of a pair against its activations (pair_load) as 8 int32 sums, lanes 0-3
+ * block a, 4-7 block b. mode 0: unsigned levels; 1: signed (sign moved onto y, int32
+ * adds since |levels| up to 127 would overflow int16); 2: unsigned codes u standing for
+ * u - OFF (p.off is taken back in int16: sums stay below 4 * 24 * 127). */
+static inline __attribute__((always_inline)) __m256i pair_isum(__m256i lo, __m256i hi, const pair_y *p, int mode) {
+    if (mode == 1) return _mm256_add_epi32(signed_isum(lo, p->y0), signed_isum(hi, p->y1));
+    const __m256i s = _mm256_add_epi16(_mm256_maddubs_epi16(lo, p->y0), _mm256_maddubs_epi16(hi, p->y1));
+    return madd1(mode == 2 ? _mm256_sub_epi16(s, p->off) : s);
+}
+
+/* Nibbles of two blocks pa, pb: lo = [a low nibbles | b low nibbles], hi the same for
+ * the high nibbles, through the lookup table T when given. */
+static inline __attribute__((always_inline)) void nibble_pair(const void *qa, const void *qb, const int8_t *T,
+                                                              __m256i *lo, __m256i *hi) {
+    const __m256i v = _mm256_loadu2_m128i((const __m128i *)qb, (const __m128i *)qa);
+    *lo = _mm256_and_si256(v, _mm256_set1_epi8(15));
+    *hi = _mm256_and_si256(_mm256_srli_epi16(v, 4), _mm256_set1_epi8(15));
+    if (T) {
+        *lo = _mm256_shuffle_epi8(lut16(T), *lo);
+        *hi = _mm256_shuffle_epi8(lut16(T), *hi);
+    }
+}
+
+/* nr (1..4) weight rows x + r*xs against nc (1..4) activation rows y + c*ys, results in
+ * out[r * nc + c]. Per type: WB/YB the blocks, DX(xb)/DX4(xb) one or four weight scales,
+ * MODE the integer scheme (pair_isum's mode; for non-pair types 0 unsigned, 1 signed,
+ * 2 offset), OFF the offset, PAIR: nibble type (LUT its table or NULL), otherwise
+ * CODES(xb) the block's 32 codes in element order; TAIL(xb) the signed (MODE 1, 2) or
+ * unsigned (0) levels of a single block for the last nb % 4 blocks; HAS_MIN: type-1
+ * weight whose m (bytes 2-3, after d) times the Q8_1 s (the same place) is added per
+ * block. */
+#define TILE(name, WB, YB, DX, DX4, MODE, OFF, PAIR, LUT, CODES, TAIL, HAS_MIN)                             \
+    static inline __attribute__((always_inline)) void name##_tile(const int nr, const int nc, int64_t n,    \
+                                                                  const void *vx, size_t xs, const void *vy,  \
+                                                                  size_t ys, float *out, size_t pfd) {      \
+        const int64_t nb = n / 32;                                                                          \
+        const WB *x[4];                                                                                     \
+        const YB *y[4];                                                                                     \
+        __m256 acc0[4][4], acc1[4][4];                                                                      \
+        __m128 macc[4][4];                                                                                  \
+        float msum[4][4];                                                                                   \
+        UNROLL4 for (int r = 0; r < nr; r++) x[r] = (const WB *)((const char *)vx + (size_t)r * xs);        \
+        UNROLL4 for (int c = 0; c < nc; c++) y[c] = (const YB *)((const char *)vy + (size_t)c * ys);        \
+        UNROLL4 for (int r = 0; r < nr; r++) UNROLL4 for (int c = 0; c < nc; c++) {                         \
+            acc0[r][c] = acc1[r][c] = _mm256_setzero_ps();                                                  \
+            macc[r][c] = _mm_setzero_ps();                                                                  \
+            msum[r][c] = 0.0f;                                                                              \
+        }                                                                                                   \
+        int64_t b = 0;                                                                                      \
+        for (; b + 4 <= nb; b += 4) {                                                                       \
+            if (PAIR) {                                                                                     \
+                UNROLL4 for (int r = 0; r < nr; r++) {                                                      \
+                    const WB *xb = x[r] + b;                                                                \
+                    PREFETCH(xb, 4 * sizeof(WB));                                                           \
+                    const __m128 dx = DX4(xb);                                                              \
+                    __m256i lo0, hi0, lo1, hi1;                                                             \
+                    nibble_pair(xb[0].qs, xb[1].qs, LUT, &lo0, &hi0);                                       \
+                    nibble_pair(xb[2].qs, xb[3].qs, LUT, &lo1, &hi1);                                       \
+                    UNROLL4 for (int c = 0; c < nc; c++) {                                                  \
+                        const YB *yc = y[c] + b;                                                            \
+                        const pair_y p0 = pair_load(yc[0].qs, yc[1].qs, OFF);                               \
+                        const pair_y p1 = pair_load(yc[2].qs, yc[3].qs, OFF);                               \
+                        const __m256 d = _mm256_castps128_ps256(_mm_mul_ps(dx, D16_4(yc)));                 \
+                        acc0[r][c] = _mm256_fmadd_ps(                                                       \
+                            _mm256_permutevar8x32_ps(d, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1)),         \
+                            _mm256_cvtepi32_ps(pair_isum(lo0, hi0, &p0, MODE)), acc0[r][c]);                \
+                        acc1[r][c] = _mm256_fmadd_ps(                                                       \
+                            _mm256_permutevar8x32_ps(d, _mm256_setr_epi32(2, 2, 2, 2, 3, 3, 3, 3)),         \
+                            _mm256_cvtepi32_ps(pair_isum(lo1, hi1, &p1, MODE)), acc1[r][c]);                \
+                        if (HAS_MIN) macc[r][c] = _mm_fmadd_ps(MIN4(xb), MIN4(yc), macc[r][c]);             \
+                    }                                                                                       \
+                }                                                                                           \
+                continue;                                                                                   \
+            }                                                                                               \
+            UNROLL4 for (int r = 0; r < nr; r++) {                                                          \
+                const WB *xb = x[r] + b;                                                                    \
+                PREFETCH(xb, 4 * sizeof(WB));                                                               \
+                const __m128 dx = DX4(xb);                                                                  \
+                __m256i q[4];                                                                               \
+                UNROLL4 for (int j = 0; j < 4; j++) q[j] = CODES(&xb[j]);                                   \
+                UNROLL4 for (int c = 0; c < nc; c++) {                                                      \
+                    const YB *yc = y[c] + b;                                                                \
+                    const __m128 d = _mm_mul_ps(dx, D16_4(yc));                                             \
+                    __m256 s[4];                                                                            \
+                    UNROLL4 for (int j = 0; j < 4; j++) {                                                   \
+                        const __m256i yv = _mm256_loadu_si256((const __m256i *)yc[j].qs);                   \
+                        __m256i is;                                                                         \
+                        if (MODE == 1) is = signed_isum(q[j], yv);                                          \
+                        else if (MODE == 2)                                                                 \
+                            is = madd1(_mm256_sub_epi16(_mm256_maddubs_epi16(q[j], yv),                     \
+                                                        _mm256_maddubs_epi16(_mm256_set1_epi8(OFF), yv)));  \
+                        else is = madd1(_mm256_maddubs_epi16(q[j], yv));                                    \
+                        s[j] = _mm256_cvtepi32_ps(is);                                                      \
+                    }                                                                                       \
+                    acc0[r][c] = _mm256_fmadd_ps(lane_bcast(d, 0), s[0], acc0[r][c]);                       \
+                    acc1[r][c] = _mm256_fmadd_ps(lane_bcast(d, 1), s[1], acc1[r][c]);                       \
+                    acc0[r][c] = _mm256_fmadd_ps(lane_bcast(d, 2), s[2], acc0[r][c]);                       \
+                    acc1[r][c] = _mm256_fmadd_ps(lane_bcast(d, 3), s[3], acc1[r][c]);                       \
+                    if (HAS_MIN) macc[r][c] = _mm_fmadd_ps(MIN4(xb), MIN4(yc), macc[r][c]);                 \
+                }                                                                                           \
+            }                                                                                               \
+        }                                                                                                   \
+        for (; b < nb; b++) {                                                                               \
+            UNROLL4 for (int r = 0; r < nr; r++) {                                                          \
+                const WB *xb = x[r] + b;                                                                    \
+                const __m256i q = TAIL(xb);                                                                 \
+                UNROLL4 for (int c = 0; c < nc; c++) {                                                      \
+                    const YB *yb = y[c] + b;                                                                \
+                    const __m256i yq = _mm256_loadu_si256((const __m256i *)yb->qs);                         \
+                    const __m256i is = MODE ? signed_isum(q, yq) : madd1(_mm256_maddubs_epi16(q, yq));      \
+                    acc0[r][c] = _mm256_fmadd_ps(_mm256_set1_ps(DX(xb) * avx2_fp16(yb->d)),                 \
+                                                 _mm256_cvtepi32_ps(is), acc0[r][c]);                       \
+                    if (HAS_MIN)                                                                            \
+                        msum[r][c] += f16_at(xb, 2) * f16_at(yb, 2);                                        \
+                }                                                                                           \
+            }                                                                                               \
+        }                                                                                                   \
+        UNROLL4 for (int r = 0; r < nr; r++) UNROLL4 for (int c = 0; c < nc; c++)                           \
+            out[r * nc + c] =                                                                               \
+                avx2_hsum_ps(_mm256_add_ps(acc0[r][c], acc1[r][c])) + (hsum128(macc[r][c]) + msum[r][c]);   \
+    }                                                                                                       \
+    float cpu_avx2_vec_dot_##name(int64_t n, const void *x, const void *y) {                                \
+        float r;                                                                                            \
+        name##_tile(1, 1, n, x, 0, y, 0, &r, QG_LEGACY_PREFETCH);                                           \
+        return r;                                                                                           \
+    }                                                                                                       \
+    void cpu_avx2_vec_dot4_##name(int64_t n, const void *x, const void *y, size_t ys, float *out) {         \
+        name##_tile(1, 4, n, x, 0, y, ys, out, QG_LEGACY_PREFETCH);                                         \
+    }                                                                                                       \
+    void cpu_avx2_vec_dot_rows_##name(int64_t n, const void *x, size_t xs, const void *y, float *out,         \
+                                      int nrows) {                                                          \
+        const char *w = x;                                                                                  \
+        const size_t pf = QG_LEGACY_ROWS_PREFETCH(xs);                                                      \
+        for (; nrows >= 4; nrows -= 4, w += 4 * xs, out += 4) name##_tile(4, 1, n, w, xs, y, 0, out, pf);    \
+        if (nrows == 3) name##_tile(3, 1, n, w, xs, y, 0, out, pf);                                         \
+        else if (nrows == 2) name##_tile(2, 1, n, w, xs, y, 0, out, pf);                                    \
+        else if (nrows == 1) name##_tile(1, 1, n, w, xs, y, 0, out, pf);                                    \
     }
 
-#define Q4_0_L(b) _mm256_sub_epi8(avx2_nibbles(x[b].qs), _mm256_set1_epi8(8))
-#define Q4_1_L(b) avx2_nibbles(x[b].qs)
-#define Q5_0_L(b) q5_0_levels(&x[b])
-#define Q5_1_L(b) q5_1_levels(&x[b])
-#define Q8_0_L(b) load_y(x[b].qs)
-#define IQ4_L(b) _mm256_shuffle_epi8(lut16(iq4_levels), avx2_nibbles(x[b].qs))
-#define FP4_L(b) _mm256_shuffle_epi8(lut16(e2m1_x2), avx2_nibbles(x[b].qs))
-#define D16(b) avx2_fp16(x[b].d)
-#define D16_4(b) f16x4_strided(&x[b].d, sizeof x[0])
-#define NO_MIN(b, yb, acc) ((void)0)
-#define ADD_MIN(b, yb, acc) (acc += avx2_fp16(x[b].m) * avx2_fp16((yb)->s))
-#define NO_MIN4(b, yb, acc) ((void)0)
-#define ADD_MIN4(b, yb, acc) \
-    (acc = _mm_fmadd_ps(f16x4_strided(&x[b].m, sizeof x[0]), f16x4_strided(&(yb)->s, sizeof *(yb)), acc))
-#define E8(b) e8m0_half(x[b].e)
-#define E8_4(b) _mm_setr_ps(e8m0_half(x[b].e), e8m0_half(x[b + 1].e), e8m0_half(x[b + 2].e), e8m0_half(x[b + 3].e))
+#define MIN4(xb) f16x4_strided((const char *)(xb) + 2, sizeof *(xb))
+#define D16(xb) avx2_fp16((xb)->d)
+#define D16_4(xb) f16x4_strided(&(xb)->d, sizeof *(xb))
+#define E8(xb) e8m0_half((xb)->e)
+#define E8_4(xb) _mm_setr_ps(e8m0_half((xb)[0].e), e8m0_half((xb)[1].e), e8m0_half((xb)[2].e), e8m0_half((xb)[3].e))
+#define NO_CODES(xb) ((void)(xb), _mm256_setzero_si256())
+#define Q5_CODES(xb) q5_codes((xb)->qs, (xb)->qh)
+#define Q8_CODES(xb) _mm256_loadu_si256((const __m256i *)(xb)->qs)
+#define Q4_0_T(xb) _mm256_sub_epi8(avx2_nibbles((xb)->qs), _mm256_set1_epi8(8))
+#define Q4_1_T(xb) avx2_nibbles((xb)->qs)
+#define Q5_0_T(xb) _mm256_sub_epi8(Q5_CODES(xb), _mm256_set1_epi8(16))
+#define Q5_1_T(xb) Q5_CODES(xb)
+#define IQ4_T(xb) _mm256_shuffle_epi8(lut16(iq4_levels), avx2_nibbles((xb)->qs))
+#define FP4_T(xb) _mm256_sub_epi8(_mm256_shuffle_epi8(lut16(e2m1_x2_p12), avx2_nibbles((xb)->qs)), _mm256_set1_epi8(12))
 
-TILE(q4_0, qg_block_q4_0, qg_block_q8_0, Q4_0_L, D16, D16_4, 1, NO_MIN, NO_MIN4, 1, NIBBLE_PAIR, 8, 0)
-TILE(q4_1, qg_block_q4_1, qg_block_q8_1, Q4_1_L, D16, D16_4, 0, ADD_MIN, ADD_MIN4, 1, NIBBLE_PAIR, 0, 0)
-TILE(q5_0, qg_block_q5_0, qg_block_q8_0, Q5_0_L, D16, D16_4, 1, NO_MIN, NO_MIN4, 0, NO_PAIR, 0, 0)
-TILE(q5_1, qg_block_q5_1, qg_block_q8_1, Q5_1_L, D16, D16_4, 0, ADD_MIN, ADD_MIN4, 0, NO_PAIR, 0, 0)
-TILE(q8_0, qg_block_q8_0, qg_block_q8_0, Q8_0_L, D16, D16_4, 1, NO_MIN, NO_MIN4, 0, NO_PAIR, 0, 0)
-TILE(iq4_nl, qg_block_iq4_nl, qg_block_q8_0, IQ4_L, D16, D16_4, 1, NO_MIN, NO_MIN4, 1, IQ4_PAIR, 1, 1)
-TILE(mxfp4, qg_block_mxfp4, qg_block_q8_0, FP4_L, E8, E8_4, 1, NO_MIN, NO_MIN4, 1, FP4_PAIR, 1, 0)
+TILE(q4_0, qg_block_q4_0, qg_block_q8_0, D16, D16_4, 2, 8, 1, NULL, NO_CODES, Q4_0_T, 0)
+TILE(q4_1, qg_block_q4_1, qg_block_q8_1, D16, D16_4, 0, 0, 1, NULL, NO_CODES, Q4_1_T, 1)
+TILE(q5_0, qg_block_q5_0, qg_block_q8_0, D16, D16_4, 2, 16, 0, NULL, Q5_CODES, Q5_0_T, 0)
+TILE(q5_1, qg_block_q5_1, qg_block_q8_1, D16, D16_4, 0, 0, 0, NULL, Q5_CODES, Q5_1_T, 1)
+TILE(q8_0, qg_block_q8_0, qg_block_q8_0, D16, D16_4, 1, 0, 0, NULL, Q8_CODES, Q8_CODES, 0)
+TILE(iq4_nl, qg_block_iq4_nl, qg_block_q8_0, D16, D16_4, 1, 0, 1, iq4_levels, NO_CODES, IQ4_T, 0)
+TILE(mxfp4, qg_block_mxfp4, qg_block_q8_0, E8, E8_4, 2, 12, 1, e2m1_x2_p12, NO_CODES, FP4_T, 0)
