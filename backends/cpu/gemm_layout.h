@@ -26,14 +26,17 @@
 #define GEMM_R 4 /* weight rows of the register tile */
 #define GEMM_C 2 /* activation columns of the register tile */
 #define GEMM_TILES (CPU_GEMM_ROWS / GEMM_R)
-#define GEMM_NB 64 /* columns whose running sums a panel keeps (a column block) */
-#define GEMM_KG 4  /* groups per k-chunk: a chunk of the panel and of a column pair stay in L1 */
+#define GEMM_NB 128 /* columns whose running sums a panel keeps (a column block) */
+#define GEMM_KG 2 /* groups per k-chunk: a chunk of the panel and of a column pair stay in L1 */
 
 /* One packed activation group (any partner type; unused fields stay zero). */
 typedef struct gemm_xgroup {
     int8_t q[GEMM_GROUP]; /* interleaved quants */
     float d[8];           /* Q8_0 / Q8_1: the eight block scales; Q8_K: d[0] */
-    int32_t ysum[8];      /* legacy: the weight type's level offset times the block's quant sum */
+    union {
+        int32_t ysum[8];  /* legacy: the weight type's level offset times the block's quant sum */
+        int16_t bs32[16]; /* Q8_K for GEMM_K_MIN32: the eight sums of 32 quants (then zeros) */
+    };
     float s[8];           /* Q8_1: the blocks' s (d * sum of quants, as stored) */
     int16_t bs[16];       /* Q8_K: the sixteen sums of 16 quants */
 } gemm_xgroup;
@@ -41,8 +44,12 @@ typedef struct gemm_xgroup {
 /* Per weight row and group. */
 typedef struct gemm_wmeta {
     int16_t mul[16];  /* madd multiplier of each int16 lane: sub-block scales, or 1 */
-    int16_t mins[16]; /* K-quants: multipliers of the activation's bsums */
-    float d[8];       /* legacy: block scales; K-quants: d[0] = d, d[1] = dmin */
+    int16_t mins[16]; /* K-quants: multipliers of the activation's bsums (GEMM_K_MIN32: of
+                       * its bs32, the eight sub-block mins twice) */
+    union {
+        float d[8];     /* legacy: block scales */
+        double kd[4];   /* K-quants: d, d, dmin, dmin (dmin 0 for the offset types) */
+    };
     float m[8];       /* legacy type-1: block mins */
 } gemm_wmeta;
 
@@ -79,7 +86,9 @@ static inline int gemm_slot(int e) {
 }
 
 /* The kind of weight-side expansion, kernel and finishing step of one type. */
-typedef enum { GEMM_LEGACY, GEMM_LEGACY_MIN, GEMM_K_MIN, GEMM_K_OFF } gemm_finish;
+/* GEMM_K_MIN32: K_MIN with one min per 32 elements (Q4_K, Q5_K), whose min sums of two
+ * columns fit one madd. */
+typedef enum { GEMM_LEGACY, GEMM_LEGACY_MIN, GEMM_K_MIN, GEMM_K_MIN32, GEMM_K_OFF } gemm_finish;
 /* Weight levels unsigned <= 15, 31, 63, 127, or signed (the kernels of simd_avx2_gemm.c). */
 typedef enum { GEMM_U16, GEMM_U31, GEMM_U63, GEMM_U127, GEMM_SIGNED } gemm_kernel;
 

@@ -2,7 +2,8 @@
  * GEMM_R = 4 weight rows x GEMM_C = 2 activation columns runs over a k-chunk of
  * GEMM_KG groups, for every column pair of a block of GEMM_NB columns, continuing the
  * running sums the panel keeps per row and column; then the next k-chunk. A chunk of the
- * panel (4 tiles x GEMM_KG groups) stays in L1 while the column pairs stream past it.
+ * panel (4 tiles x GEMM_KG groups) stays in L1 while the column pairs stream past it; the
+ * next pair's chunk is prefetched (at n = 512, k = 14336 the packed columns come from L3).
  *
  * Per group, each of the 8 steps loads one vector of every row and column and multiplies
  * them with maddubs (unsigned weight bytes x signed activation bytes, int16 pair sums):
@@ -14,10 +15,11 @@
  * The group's int32 vector (lane s = elements 32s..32s+31) is then finished:
  *  - legacy: minus the offset correction, times d_w * d_y per block, added to 8 float
  *    lanes per output (plus m * s for type-1 weights); the lanes are summed at the end;
- *  - K-quants: the eight outputs' vectors are summed horizontally together (and the
- *    min / offset sums from the activation's bsums likewise), then the super-block is
- *    evaluated in double exactly as the scalar reference does, so results are bitwise
- *    those of vec_dot.
+ *  - K-quants: the eight outputs' vectors are summed horizontally together (offset
+ *    types: after subtracting the offset sums from the activation's bsums, exact in
+ *    int32), the min sums likewise (Q4_K / Q5_K: two columns per madd, from sums of 32
+ *    quants), then the super-block is evaluated in double exactly as the scalar
+ *    reference does, so results are bitwise those of vec_dot.
  * Every output sees the same operations whatever tile, thread or column pairing it falls
  * in (padding rows and a repeated last column are computed and dropped).
  */
@@ -28,13 +30,18 @@
 
 _Static_assert(GEMM_R * GEMM_C == 8, "the K-quant finish reduces eight outputs at once");
 
+/* Per 128-bit half: lane r of the result is the sum of the four lanes of v[r] in that
+ * half (unpacks and adds: hadd would load the multiply pipes the kernels need). */
+static inline __m256i sum4x4(__m256i v0, __m256i v1, __m256i v2, __m256i v3) {
+    const __m256i s01 = _mm256_add_epi32(_mm256_unpacklo_epi32(v0, v1), _mm256_unpackhi_epi32(v0, v1));
+    const __m256i s23 = _mm256_add_epi32(_mm256_unpacklo_epi32(v2, v3), _mm256_unpackhi_epi32(v2, v3));
+    return _mm256_add_epi32(_mm256_unpacklo_epi64(s01, s23), _mm256_unpackhi_epi64(s01, s23));
+}
+
 /* Lane q of the result is the sum of the eight int32 lanes of v[q]. */
 static inline __m256i reduce8(const __m256i v[8]) {
-    const __m256i a0 = _mm256_hadd_epi32(v[0], v[1]), a1 = _mm256_hadd_epi32(v[2], v[3]);
-    const __m256i a2 = _mm256_hadd_epi32(v[4], v[5]), a3 = _mm256_hadd_epi32(v[6], v[7]);
-    const __m256i b0 = _mm256_hadd_epi32(a0, a1), b1 = _mm256_hadd_epi32(a2, a3);
-    /* b0: low half v0..v3 (elements 0-3), high half v0..v3 (elements 4-7); b1 the same for v4..v7 */
-    return _mm256_add_epi32(_mm256_permute2x128_si256(b0, b1, 0x20), _mm256_permute2x128_si256(b0, b1, 0x31));
+    const __m256i a = sum4x4(v[0], v[1], v[2], v[3]), b = sum4x4(v[4], v[5], v[6], v[7]);
+    return _mm256_add_epi32(_mm256_permute2x128_si256(a, b, 0x20), _mm256_permute2x128_si256(a, b, 0x31));
 }
 
 static inline float hsum_ps(__m256 v) {
@@ -50,6 +57,44 @@ static inline float hsum_ps(__m256 v) {
 #define ROLLED _Pragma("GCC unroll 1")
 
 static inline __m256i ld(const void *p) { return _mm256_load_si256((const __m256i *)p); }
+
+/* One step of the unsigned kernels: a[r][c] += maddubs(row r's vector, column c's
+ * vector) for the 4 x 2 tile, in int16. Written as one asm block because GCC, left alone,
+ * copies every accumulator once per step and spills one, which made the loop
+ * dispatch-bound; here each step is 6 loads, 8 vpmaddubsw and 8 vpaddw. */
+_Static_assert(GEMM_R == 4 && GEMM_C == 2, "step_u is written for the 4 x 2 tile");
+static inline __attribute__((always_inline)) void step_u(const uint8_t *w, const int8_t *y0, const int8_t *y1,
+                                                         __m256i a[GEMM_R][GEMM_C]) {
+    __m256i t0, t1, tw, tm;
+    __asm__("vmovdqa %[y0], %[t0]\n\t"
+            "vmovdqa %[y1], %[t1]\n\t"
+            "vmovdqa %[w0], %[tw]\n\t"
+            "vpmaddubsw %[t0], %[tw], %[tm]\n\t"
+            "vpaddw %[tm], %[a00], %[a00]\n\t"
+            "vpmaddubsw %[t1], %[tw], %[tm]\n\t"
+            "vpaddw %[tm], %[a01], %[a01]\n\t"
+            "vmovdqa %[w1], %[tw]\n\t"
+            "vpmaddubsw %[t0], %[tw], %[tm]\n\t"
+            "vpaddw %[tm], %[a10], %[a10]\n\t"
+            "vpmaddubsw %[t1], %[tw], %[tm]\n\t"
+            "vpaddw %[tm], %[a11], %[a11]\n\t"
+            "vmovdqa %[w2], %[tw]\n\t"
+            "vpmaddubsw %[t0], %[tw], %[tm]\n\t"
+            "vpaddw %[tm], %[a20], %[a20]\n\t"
+            "vpmaddubsw %[t1], %[tw], %[tm]\n\t"
+            "vpaddw %[tm], %[a21], %[a21]\n\t"
+            "vmovdqa %[w3], %[tw]\n\t"
+            "vpmaddubsw %[t0], %[tw], %[tm]\n\t"
+            "vpaddw %[tm], %[a30], %[a30]\n\t"
+            "vpmaddubsw %[t1], %[tw], %[tm]\n\t"
+            "vpaddw %[tm], %[a31], %[a31]"
+            : [a00] "+x"(a[0][0]), [a01] "+x"(a[0][1]), [a10] "+x"(a[1][0]), [a11] "+x"(a[1][1]),
+              [a20] "+x"(a[2][0]), [a21] "+x"(a[2][1]), [a30] "+x"(a[3][0]), [a31] "+x"(a[3][1]),
+              [t0] "=&x"(t0), [t1] "=&x"(t1), [tw] "=&x"(tw), [tm] "=&x"(tm)
+            : [y0] "m"(*(const __m256i *)y0), [y1] "m"(*(const __m256i *)y1),
+              [w0] "m"(*(const __m256i *)w), [w1] "m"(*(const __m256i *)(w + GEMM_GROUP)),
+              [w2] "m"(*(const __m256i *)(w + 2 * GEMM_GROUP)), [w3] "m"(*(const __m256i *)(w + 3 * GEMM_GROUP)));
+}
 
 /* The int32 vectors v[r][c] of one group. */
 static inline __attribute__((always_inline)) void group_dot(gemm_kernel KER, const uint8_t *lev,
@@ -70,18 +115,7 @@ static inline __attribute__((always_inline)) void group_dot(gemm_kernel KER, con
                 UNROLL
                 for (int c = 0; c < GEMM_C; c++) a[r][c] = _mm256_setzero_si256();
             ROLLED
-            for (int j = j0; j < j0 + S; j++) {
-                __m256i yv[GEMM_C];
-                UNROLL
-                for (int c = 0; c < GEMM_C; c++) yv[c] = ld(y[c]->q + 32 * j);
-                UNROLL
-                for (int r = 0; r < GEMM_R; r++) {
-                    const __m256i w = ld(lev + GEMM_GROUP * r + 32 * j);
-                    UNROLL
-                    for (int c = 0; c < GEMM_C; c++)
-                        a[r][c] = _mm256_add_epi16(a[r][c], _mm256_maddubs_epi16(w, yv[c]));
-                }
-            }
+            for (int j = j0; j < j0 + S; j++) step_u(lev + 32 * j, y[0]->q + 32 * j, y[1]->q + 32 * j, a);
             UNROLL
             for (int r = 0; r < GEMM_R; r++) {
                 const __m256i mul = ld(meta[r].mul);
@@ -165,32 +199,58 @@ static inline __attribute__((always_inline)) void tile(gemm_kernel KER, gemm_fin
             continue;
         }
         /* K-quants: output q = r * GEMM_C + c */
-        __m256i dots[8], corr[8];
+        __m256i dots[8], isum, msum = _mm256_setzero_si256();
+        if (FIN == GEMM_K_MIN32) {
+            /* both columns' eight sums of 32 quants in one vector: lanes 0-3 of row r's madd
+             * are its partial min sums against column 0, lanes 4-7 against column 1 */
+            const __m256i ybs = _mm256_inserti128_si256(
+                _mm256_castsi128_si256(_mm_load_si128((const __m128i *)y[0]->bs32)),
+                _mm_load_si128((const __m128i *)y[1]->bs32), 1);
+            __m256i cm[GEMM_R];
+            UNROLL
+            for (int r = 0; r < GEMM_R; r++) cm[r] = _mm256_madd_epi16(ld(m[r].mins), ybs);
+            const __m256i h = sum4x4(cm[0], cm[1], cm[2], cm[3]);
+            /* h: rows 0-3 against column 0, then against column 1 -> q order */
+            msum = _mm256_permutevar8x32_epi32(h, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+        }
         UNROLL
         for (int r = 0; r < GEMM_R; r++) {
             const __m256i mins = ld(m[r].mins);
             UNROLL
             for (int c = 0; c < GEMM_C; c++) {
-                dots[r * GEMM_C + c] = v[r][c];
-                corr[r * GEMM_C + c] = _mm256_madd_epi16(mins, ld(y[c]->bs));
+                __m256i corr;
+                if (FIN == GEMM_K_OFF) {
+                    /* the offsets' correction goes in before the reduction (all of it exact int32) */
+                    corr = _mm256_madd_epi16(mins, ld(y[c]->bs));
+                    dots[r * GEMM_C + c] = _mm256_sub_epi32(v[r][c], corr);
+                } else {
+                    dots[r * GEMM_C + c] = v[r][c];
+                }
             }
         }
-        __m256i isum = reduce8(dots);
-        const __m256i msum = reduce8(corr);
-        if (FIN == GEMM_K_OFF) isum = _mm256_sub_epi32(isum, msum);
+        isum = reduce8(dots);
+        if (FIN == GEMM_K_MIN) {
+            __m256i corr[8];
+            UNROLL
+            for (int r = 0; r < GEMM_R; r++)
+                UNROLL
+                for (int c = 0; c < GEMM_C; c++) corr[r * GEMM_C + c] = _mm256_madd_epi16(ld(m[r].mins), ld(y[c]->bs));
+            msum = reduce8(corr);
+        }
         const double yd0 = y[0]->d[0], yd1 = y[1]->d[0];
         const __m256d ydv = _mm256_setr_pd(yd0, yd1, yd0, yd1);
         UNROLL
         for (int h = 0; h < 2; h++) {
-            const double d0 = m[2 * h].d[0], d1 = m[2 * h + 1].d[0];
-            const __m256d dv = _mm256_setr_pd(d0, d0, d1, d1);
+            /* d of rows 2h, 2h + 1, each twice (the two columns); dmin likewise */
+            const __m256d dv = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_load_pd(m[2 * h].kd)),
+                                                    _mm_load_pd(m[2 * h + 1].kd), 1);
             const __m256d is = _mm256_cvtepi32_pd(h ? _mm256_extracti128_si256(isum, 1) : _mm256_castsi256_si128(isum));
             __m256d t;
             if (FIN == GEMM_K_OFF) {
                 t = _mm256_mul_pd(_mm256_mul_pd(ydv, dv), is);
             } else {
-                const double n0 = m[2 * h].d[1], n1 = m[2 * h + 1].d[1];
-                const __m256d nv = _mm256_setr_pd(n0, n0, n1, n1);
+                const __m256d nv = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_load_pd(m[2 * h].kd + 2)),
+                                                        _mm_load_pd(m[2 * h + 1].kd + 2), 1);
                 const __m256d ms =
                     _mm256_cvtepi32_pd(h ? _mm256_extracti128_si256(msum, 1) : _mm256_castsi256_si128(msum));
                 t = _mm256_mul_pd(ydv, _mm256_sub_pd(_mm256_mul_pd(dv, is), _mm256_mul_pd(nv, ms)));
@@ -226,12 +286,14 @@ TILE_FN(tile_u127_leg, GEMM_U127, GEMM_LEGACY)
 TILE_FN(tile_u127_legmin, GEMM_U127, GEMM_LEGACY_MIN)
 TILE_FN(tile_signed_leg, GEMM_SIGNED, GEMM_LEGACY)
 TILE_FN(tile_u16_kmin, GEMM_U16, GEMM_K_MIN)
+TILE_FN(tile_u16_kmin32, GEMM_U16, GEMM_K_MIN32)
 TILE_FN(tile_u16_koff, GEMM_U16, GEMM_K_OFF)
 TILE_FN(tile_u127_kmin, GEMM_U127, GEMM_K_MIN)
 TILE_FN(tile_u127_koff, GEMM_U127, GEMM_K_OFF)
 TILE_FN(tile_u31_leg, GEMM_U31, GEMM_LEGACY)
 TILE_FN(tile_u31_legmin, GEMM_U31, GEMM_LEGACY_MIN)
 TILE_FN(tile_u31_kmin, GEMM_U31, GEMM_K_MIN)
+TILE_FN(tile_u31_kmin32, GEMM_U31, GEMM_K_MIN32)
 TILE_FN(tile_u63_koff, GEMM_U63, GEMM_K_OFF)
 
 static tile_fn pick(const gemm_type *t) {
@@ -240,18 +302,34 @@ static tile_fn pick(const gemm_type *t) {
         return t->finish == GEMM_LEGACY ? tile_u16_leg
              : t->finish == GEMM_LEGACY_MIN ? tile_u16_legmin
              : t->finish == GEMM_K_MIN ? tile_u16_kmin
+             : t->finish == GEMM_K_MIN32 ? tile_u16_kmin32
                                        : tile_u16_koff;
     case GEMM_U127:
         return t->finish == GEMM_LEGACY ? tile_u127_leg
              : t->finish == GEMM_LEGACY_MIN ? tile_u127_legmin
              : t->finish == GEMM_K_MIN ? tile_u127_kmin
-                                       : tile_u127_koff;
+             : t->finish == GEMM_K_OFF ? tile_u127_koff
+                                       : NULL; /* no type pairs U127 with K_MIN32 */
     case GEMM_U31:
-        return t->finish == GEMM_LEGACY ? tile_u31_leg : t->finish == GEMM_LEGACY_MIN ? tile_u31_legmin : tile_u31_kmin;
+        return t->finish == GEMM_LEGACY ? tile_u31_leg
+             : t->finish == GEMM_LEGACY_MIN ? tile_u31_legmin
+             : t->finish == GEMM_K_MIN ? tile_u31_kmin
+             : t->finish == GEMM_K_MIN32 ? tile_u31_kmin32
+                                         : NULL;
     case GEMM_U63: return tile_u63_koff;
     case GEMM_SIGNED: return tile_signed_leg;
     }
     return NULL;
+}
+
+/* Asks for the next column pair's groups [g0, g1) while the current pair runs: each
+ * column's chunk is a short stream from L3 that the hardware prefetcher picks up late. */
+static inline void prefetch_pair(const gemm_xgroup *x, size_t xs, int64_t j, bool two, int64_t g0, int64_t g1) {
+    for (int c = 0; c < (two ? 2 : 1); c++) {
+        const char *p = (const char *)((const gemm_xgroup *)((const char *)x + (size_t)(j + c) * xs) + g0);
+        const char *e = (const char *)((const gemm_xgroup *)((const char *)x + (size_t)(j + c) * xs) + g1);
+        for (; p < e; p += 64) _mm_prefetch(p, _MM_HINT_T0);
+    }
 }
 
 void gemm_run(const gemm_type *t, const void *panel, int rows, int64_t k, const gemm_xgroup *x, size_t xs,
@@ -274,6 +352,7 @@ void gemm_run(const gemm_type *t, const void *panel, int rows, int64_t k, const 
                 const gemm_xgroup *y0 = (const gemm_xgroup *)((const char *)x + (size_t)(jb + jj) * xs);
                 const gemm_xgroup *y1 = two ? (const gemm_xgroup *)((const char *)y0 + xs) : y0;
                 char *a0 = acc + (size_t)jj * col_acc, *a1 = two ? a0 + col_acc : a0;
+                if (jj + GEMM_C < nb) prefetch_pair(x, xs, jb + jj + GEMM_C, jj + GEMM_C + 1 < nb, g0, g1);
                 for (int ti = 0; ti < tiles; ti++)
                     fn(gemm_panel_levels(pv, groups, ti, 0), gemm_panel_meta(pv, groups, ti, 0), y0, y1, g0, g1,
                        a0 + ti * GEMM_R * 32, a1 + ti * GEMM_R * 32);

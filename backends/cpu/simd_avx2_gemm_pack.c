@@ -7,8 +7,11 @@
  * the offset (8, 16) comes back through the activation block sums; Q3_K and Q6_K keep
  * level + 4 / + 32, and the offset times the sub-block scale goes into `mins`, which the
  * kernel multiplies with the activation's bsums. Q8_0, IQ4_NL and MXFP4 levels are signed.
- * Expansion is plain C: a panel is expanded once and used for every activation column.
+ * A panel is expanded once and used for every activation column; the interleave, the
+ * nibble splits of Q4_0/Q4_1/Q5_0/Q5_1/Q4_K and the Q6_K level assembly use AVX2, the
+ * rarer types plain C.
  */
+#include <immintrin.h>
 #include <math.h>
 #include <string.h>
 
@@ -20,7 +23,9 @@
 static const int8_t iq4_levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 static const int8_t e2m1_x2[16] = {0, 1, 2, 3, 4, 6, 8, 12, 0, -1, -2, -3, -4, -6, -8, -12};
 
-static float h2f(uint16_t h) { return qg_fp16_to_fp32(h); }
+/* F16C conversion: the same value as qg_fp16_to_fp32 for every half (a NaN stays a NaN),
+ * without a call per scale. */
+static float h2f(uint16_t h) { return _cvtsh_ss(h); }
 
 /* Blocks of 32 of group g that exist in a row of k elements. */
 static int legacy_blocks(int64_t k, int64_t g) {
@@ -33,10 +38,9 @@ static void ones(gemm_wmeta *m) {
 }
 
 static void nibbles(const uint8_t qs[16], uint8_t *lev) {
-    for (int j = 0; j < 16; j++) {
-        lev[j] = qs[j] & 15;
-        lev[j + 16] = qs[j] >> 4;
-    }
+    const __m128i q = _mm_loadu_si128((const __m128i *)qs), m = _mm_set1_epi8(15);
+    _mm_storeu_si128((__m128i *)lev, _mm_and_si128(q, m));
+    _mm_storeu_si128((__m128i *)(lev + 16), _mm_and_si128(_mm_srli_epi16(q, 4), m));
 }
 
 static void high_bits(const uint8_t qh[4], uint8_t *lev) {
@@ -134,21 +138,27 @@ static void k_scales32(const uint8_t *scales, gemm_wmeta *m) {
         int sc, mn;
         scale_min(scales, j, &sc, &mn);
         m->mul[2 * j] = m->mul[2 * j + 1] = (int16_t)sc;
-        m->mins[2 * j] = m->mins[2 * j + 1] = (int16_t)mn;
+        m->mins[j] = m->mins[j + 8] = (int16_t)mn;
     }
+}
+
+/* The super-block scales as the kernel's double finish reads them. */
+static void k_d(gemm_wmeta *m, uint16_t d, uint16_t dmin) {
+    m->kd[0] = m->kd[1] = h2f(d);
+    m->kd[2] = m->kd[3] = h2f(dmin);
 }
 
 static void expand_q4_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
     (void)k;
     const qg_block_q4_K *x = (const qg_block_q4_K *)row + g;
-    for (int c = 0; c < 4; c++)
-        for (int l = 0; l < 32; l++) {
-            lev[64 * c + l] = x->qs[32 * c + l] & 15;
-            lev[64 * c + 32 + l] = x->qs[32 * c + l] >> 4;
-        }
+    const __m256i m4 = _mm256_set1_epi8(15);
+    for (int c = 0; c < 4; c++) {
+        const __m256i q = _mm256_loadu_si256((const __m256i *)(x->qs + 32 * c));
+        _mm256_storeu_si256((__m256i *)(lev + 64 * c), _mm256_and_si256(q, m4));
+        _mm256_storeu_si256((__m256i *)(lev + 64 * c + 32), _mm256_and_si256(_mm256_srli_epi16(q, 4), m4));
+    }
     k_scales32(x->scales, m);
-    m->d[0] = h2f(x->d);
-    m->d[1] = h2f(x->dmin);
+    k_d(m, x->d, x->dmin);
 }
 
 static void expand_q5_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
@@ -160,28 +170,34 @@ static void expand_q5_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gem
             lev[64 * c + 32 + l] = (uint8_t)((x->qs[32 * c + l] >> 4) | (((x->qh[l] >> (2 * c + 1)) & 1) << 4));
         }
     k_scales32(x->scales, m);
-    m->d[0] = h2f(x->d);
-    m->d[1] = h2f(x->dmin);
+    k_d(m, x->d, x->dmin);
 }
 
 static void expand_q6_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
     (void)k;
     const qg_block_q6_K *x = (const qg_block_q6_K *)row + g;
+    /* level l of each quarter: low nibble from ql, bits 4-5 from qh (shifted into place
+     * with 16-bit shifts, then masked) */
+    const __m256i m4 = _mm256_set1_epi8(15), m30 = _mm256_set1_epi8(0x30);
     for (int h = 0; h < 2; h++) {
-        const uint8_t *ql = x->ql + 64 * h, *qh = x->qh + 32 * h;
+        const __m256i ql0 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h));
+        const __m256i ql1 = _mm256_loadu_si256((const __m256i *)(x->ql + 64 * h + 32));
+        const __m256i qh = _mm256_loadu_si256((const __m256i *)(x->qh + 32 * h));
         uint8_t *o = lev + 128 * h;
-        for (int l = 0; l < 32; l++) {
-            o[l] = (uint8_t)((ql[l] & 15) | ((qh[l] & 3) << 4));
-            o[l + 32] = (uint8_t)((ql[l + 32] & 15) | (((qh[l] >> 2) & 3) << 4));
-            o[l + 64] = (uint8_t)((ql[l] >> 4) | (((qh[l] >> 4) & 3) << 4));
-            o[l + 96] = (uint8_t)((ql[l + 32] >> 4) | (((qh[l] >> 6) & 3) << 4));
-        }
+        _mm256_storeu_si256((__m256i *)o, _mm256_or_si256(_mm256_and_si256(ql0, m4),
+                                                          _mm256_and_si256(_mm256_slli_epi16(qh, 4), m30)));
+        _mm256_storeu_si256((__m256i *)(o + 32), _mm256_or_si256(_mm256_and_si256(ql1, m4),
+                                                                 _mm256_and_si256(_mm256_slli_epi16(qh, 2), m30)));
+        _mm256_storeu_si256((__m256i *)(o + 64),
+                            _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql0, 4), m4), _mm256_and_si256(qh, m30)));
+        _mm256_storeu_si256((__m256i *)(o + 96), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
+                                                                 _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30)));
     }
     for (int p = 0; p < 16; p++) {
         m->mul[p] = x->scales[p];
         m->mins[p] = (int16_t)(32 * x->scales[p]);
     }
-    m->d[0] = h2f(x->d);
+    k_d(m, x->d, 0);
 }
 
 static void expand_q3_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
@@ -200,7 +216,7 @@ static void expand_q3_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gem
         m->mul[p] = (int16_t)sc;
         m->mins[p] = (int16_t)(4 * sc);
     }
-    m->d[0] = h2f(x->d);
+    k_d(m, x->d, 0);
 }
 
 static void expand_q2_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
@@ -213,8 +229,7 @@ static void expand_q2_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gem
         m->mul[p] = (int16_t)(x->scales[p] & 15);
         m->mins[p] = (int16_t)(x->scales[p] >> 4);
     }
-    m->d[0] = h2f(x->d);
-    m->d[1] = h2f(x->dmin);
+    k_d(m, x->d, x->dmin);
 }
 
 static const gemm_type types[] = {
@@ -227,8 +242,8 @@ static const gemm_type types[] = {
     {QG_TYPE_MXFP4, GEMM_SIGNED, GEMM_LEGACY, 0, expand_mxfp4},
     {QG_TYPE_Q2_K, GEMM_U16, GEMM_K_MIN, 0, expand_q2_K},
     {QG_TYPE_Q3_K, GEMM_U16, GEMM_K_OFF, 0, expand_q3_K},
-    {QG_TYPE_Q4_K, GEMM_U16, GEMM_K_MIN, 0, expand_q4_K},
-    {QG_TYPE_Q5_K, GEMM_U31, GEMM_K_MIN, 0, expand_q5_K},
+    {QG_TYPE_Q4_K, GEMM_U16, GEMM_K_MIN32, 0, expand_q4_K},
+    {QG_TYPE_Q5_K, GEMM_U31, GEMM_K_MIN32, 0, expand_q5_K},
     {QG_TYPE_Q6_K, GEMM_U63, GEMM_K_OFF, 0, expand_q6_K},
 };
 
@@ -239,25 +254,42 @@ const gemm_type *gemm_type_get(qg_type weight) {
 }
 
 /* Natural order -> interleaved (gemm_slot): element pair 8p + j (elements 16p + 2j and
- * 16p + 2j + 1) goes to int16 lane p of vector j, a 16 x 8 transpose of byte pairs. */
+ * 16p + 2j + 1) goes to int16 lane p of vector j, a 16 x 8 transpose of byte pairs. With
+ * rows p and p + 8 of the 16 x 8 matrix in the two halves of one vector, it is an 8 x 8
+ * transpose of 16-bit values in each half (three rounds of unpacks). */
 static void interleave(const int8_t *src, int8_t *dst) {
-    uint16_t s[GEMM_GROUP / 2], d[GEMM_GROUP / 2];
-    memcpy(s, src, sizeof s);
-    for (int j = 0; j < 8; j++)
-        for (int p = 0; p < 16; p++) d[16 * j + p] = s[8 * p + j];
-    memcpy(dst, d, sizeof d);
+    __m256i x[8], a[8], b[8];
+    for (int p = 0; p < 8; p++)
+        x[p] = _mm256_inserti128_si256(_mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(src + 16 * p))),
+                                       _mm_loadu_si128((const __m128i *)(src + 128 + 16 * p)), 1);
+    for (int i = 0; i < 4; i++) {
+        a[2 * i] = _mm256_unpacklo_epi16(x[2 * i], x[2 * i + 1]);     /* columns 0-3 of rows 2i, 2i+1 */
+        a[2 * i + 1] = _mm256_unpackhi_epi16(x[2 * i], x[2 * i + 1]); /* columns 4-7 */
+    }
+    for (int h = 0; h < 2; h++)
+        for (int i = 0; i < 2; i++) {
+            /* rows 4h..4h+3: columns 4i, 4i+1 (low) and 4i+2, 4i+3 (high) */
+            b[4 * h + 2 * i] = _mm256_unpacklo_epi32(a[4 * h + i], a[4 * h + 2 + i]);
+            b[4 * h + 2 * i + 1] = _mm256_unpackhi_epi32(a[4 * h + i], a[4 * h + 2 + i]);
+        }
+    /* b[q], b[4 + q]: rows 0-3 and 4-7 at columns 2q (low 64 bits) and 2q + 1 (high) */
+    for (int q = 0; q < 4; q++) {
+        _mm256_storeu_si256((__m256i *)(dst + 64 * q), _mm256_unpacklo_epi64(b[q], b[4 + q]));
+        _mm256_storeu_si256((__m256i *)(dst + 64 * q + 32), _mm256_unpackhi_epi64(b[q], b[4 + q]));
+    }
 }
 
 static void pack_x(const cpu_gemm *t, const void *xq, int64_t k, void *dst) {
     gemm_xgroup *out = dst;
     const int64_t groups = gemm_groups(k);
     memset(out, 0, (size_t)groups * sizeof *out);
-    if (t->finish == GEMM_K_MIN || t->finish == GEMM_K_OFF) {
+    if (t->finish == GEMM_K_MIN || t->finish == GEMM_K_MIN32 || t->finish == GEMM_K_OFF) {
         const qg_block_q8_K *y = xq;
         for (int64_t g = 0; g < groups; g++) {
             interleave(y[g].qs, out[g].q);
             out[g].d[0] = y[g].d;
             memcpy(out[g].bs, y[g].bsums, sizeof out[g].bs);
+            for (int j = 0; j < 8; j++) out[g].bs32[j] = (int16_t)(y[g].bsums[2 * j] + y[g].bsums[2 * j + 1]);
         }
         return;
     }
@@ -286,17 +318,25 @@ static void pack_x(const cpu_gemm *t, const void *xq, int64_t k, void *dst) {
     }
 }
 
+/* Only the levels and metadata are written (gemm_run clears the running sums itself);
+ * the rows past `rows` are zero. */
 static void pack_w(const cpu_gemm *t, const void *w, size_t nb1, int rows, int64_t k, void *panel) {
     const int64_t groups = gemm_groups(k);
-    memset(panel, 0, gemm_panel_bytes(k));
+    const bool partial = k % GEMM_GROUP != 0; /* legacy: the last group is padded with zeros */
     uint8_t tmp[GEMM_GROUP];
-    for (int r = 0; r < rows; r++) {
+    for (int r = 0; r < CPU_GEMM_ROWS; r++) {
         const char *row = (const char *)w + (size_t)r * nb1;
         for (int64_t g = 0; g < groups; g++) {
-            memset(tmp, 0, sizeof tmp);
-            t->expand(row, k, g, tmp, gemm_panel_meta(panel, groups, r / GEMM_R, g) + r % GEMM_R);
-            interleave((const int8_t *)tmp, (int8_t *)gemm_panel_levels(panel, groups, r / GEMM_R, g) +
-                                                GEMM_GROUP * (r % GEMM_R));
+            gemm_wmeta *meta = gemm_panel_meta(panel, groups, r / GEMM_R, g) + r % GEMM_R;
+            int8_t *lev = (int8_t *)gemm_panel_levels(panel, groups, r / GEMM_R, g) + GEMM_GROUP * (r % GEMM_R);
+            memset(meta, 0, sizeof *meta);
+            if (r >= rows) {
+                memset(lev, 0, GEMM_GROUP);
+                continue;
+            }
+            if (partial && g == groups - 1) memset(tmp, 0, sizeof tmp);
+            t->expand(row, k, g, tmp, meta);
+            interleave((const int8_t *)tmp, lev);
         }
     }
 }
