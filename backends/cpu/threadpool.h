@@ -1,9 +1,10 @@
 /* A persistent pool of worker threads for the CPU backend.
  *
  * The pool owns n-1 pthreads; the thread that calls cpu_pool_run() works as thread 0,
- * so a pool of 1 runs everything inline. Between runs the workers sleep on a condition
- * variable (no spinning while idle). Inside a run, cpu_barrier_wait() separates phases:
- * it spins briefly, then sleeps, so short phases stay cheap and long waits cost no CPU.
+ * so a pool of 1 runs everything inline. Inside a run, cpu_barrier_wait() separates
+ * phases. Every wait (for the next run, at a barrier, for the end of a run) spins for up
+ * to QG_CPU_SPIN_US microseconds (default 2000), then sleeps on a condition variable, so
+ * short phases and back-to-back runs stay cheap and long idle periods cost no CPU.
  */
 #ifndef QG_CPU_THREADPOOL_H
 #define QG_CPU_THREADPOOL_H
