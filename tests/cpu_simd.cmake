@@ -1,6 +1,8 @@
-# The SIMD tests call the CPU backend's SIMD functions directly: they link the plugin's
-# object library (backends/cpu/CMakeLists.txt), which exists whenever the CPU plugin is built.
-foreach(t test_cpu_simd test_cpu_simd_mul_mat)
+# The SIMD tests call the CPU backend's SIMD functions directly (test_cpu_gemm asks its
+# table whether the tiled mat-mat is compiled in): they link the plugin's object library
+# (backends/cpu/CMakeLists.txt), which exists whenever the CPU plugin is built.
+foreach(t test_cpu_simd test_cpu_simd_mul_mat test_cpu_simd_rows2 test_cpu_simd_rows_dot
+          test_cpu_simd_fp8_scales test_cpu_gemm)
   if(TARGET ${t})
     if(TARGET qg_cpu_simd)
       target_link_libraries(${t} PRIVATE qg_cpu_simd)
