@@ -31,6 +31,14 @@ if(TARGET qg-cpu)
     "${QG_CONFORM_SUMMARY};^[0-9]+ passed, [1-9][0-9]* failed, [0-9]+ unsupported$;^MUL_MAT +f32\\*f32 .* FAIL ;^ADD +f32,f32 .* PASS$"
     "^ADD .* FAIL"
     conform --plugin ${QG_BROKEN_PLUGIN})
+  # The sanitizer pass of `make test` leaves out the "conform" label (the GPU-API devices
+  # under ASan are too slow); the CPU catalogue runs there under its own label, so every
+  # CPU kernel (SIMD and reference) is checked under AddressSanitizer + UBSan too.
+  if(QG_SANITIZE)
+    qg_conform_test(conform_cpu_sanitized 0
+      "${QG_CONFORM_SUMMARY};^[1-9][0-9]* passed, 0 failed, 0 unsupported$" " FAIL" conform --backend cpu)
+    set_tests_properties(conform_cpu_sanitized PROPERTIES LABELS "kernels-asan" TIMEOUT 1500)
+  endif()
   # A different seed must work as well (and be printed).
   qg_conform_test(conform_cpu_seed 0 "seed 7$;^[1-9][0-9]* passed, 0 failed" " FAIL"
     conform --backend cpu --seed 7 --ops "^(ROPE|SOFT_MAX|CPY)$")
