@@ -9,10 +9,11 @@
  *    take o * (sum of y) back off, which depends on the activations alone (shared by
  *    the rows of vec_dot_rows);
  *  - unsigned levels (Q4_1, Q5_1) multiply y directly and add m * s from the Q8_1 block;
- *  - the other signed levels (Q8_0, IQ4_NL) go as |x| with x's sign moved onto y.
- * The 4-bit types (Q4_0, Q4_1, IQ4_NL, MXFP4) expand two blocks per 256-bit vector (low
- * nibbles of both, then high nibbles of both) so one conversion and one FMA serve two
- * blocks.
+ *  - Q8_0's signed levels go as |x| with x's sign moved onto y; IQ4_NL's (never -128)
+ *    the other way round, |y| (shared by the rows) times x with y's sign.
+ * The 4- and 5-bit types (Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, MXFP4) expand two blocks per
+ * 256-bit vector (low nibbles of both, then high nibbles of both, Q5 high bits OR-ed in
+ * as 16) so one conversion and one FMA serve two blocks.
  *
  * One kernel (TILE) runs nr weight rows against nc activation rows; every (row, column)
  * pair sees exactly the same operations whatever nr and nc are, so vec_dot (1 x 1),
@@ -75,6 +76,25 @@ static inline __m256i q5_codes(const uint8_t *qs, const uint8_t *qh) {
     return _mm256_or_si256(avx2_nibbles(qs), _mm256_and_si256(bits_to_bytes_mem(qh), _mm256_set1_epi8(16)));
 }
 
+/* The high bits of two Q5 blocks (qh at qa, qb) put into the nibble_pair vectors: lo
+ * (elements 0-15 of a, then of b) gets 16 where bits 0-15 of its block are set, hi the
+ * same for bits 16-31. One 16-byte load per block (its qh and the first 12 qs bytes,
+ * inside the block) fills a lane; a shuffle spreads each qh byte over eight bytes, the
+ * AND keeps bit j in byte j, and sign_epi8 turns a nonzero byte into 16 (bit 7 reads
+ * as negative, so its constant is -16). */
+static inline __attribute__((always_inline)) void q5_high_pair(const uint8_t *qa, const uint8_t *qb, __m256i *lo,
+                                                               __m256i *hi) {
+    const __m256i v = _mm256_loadu2_m128i((const __m128i *)qb, (const __m128i *)qa);
+    const __m256i sel = _mm256_set1_epi64x(0x8040201008040201ll);
+    const __m256i c16 = _mm256_set1_epi64x((long long)0xF010101010101010ull);
+    const __m256i vlo = _mm256_shuffle_epi8(v, _mm256_setr_epi8(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0,
+                                                                0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+    const __m256i vhi = _mm256_shuffle_epi8(v, _mm256_setr_epi8(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3, 2, 2,
+                                                                2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3));
+    *lo = _mm256_or_si256(*lo, _mm256_sign_epi8(c16, _mm256_and_si256(vlo, sel)));
+    *hi = _mm256_or_si256(*hi, _mm256_sign_epi8(c16, _mm256_and_si256(vhi, sel)));
+}
+
 static inline __m256i lut16(const int8_t t[16]) {
     const __m128i v = _mm_loadu_si128((const __m128i *)t);
     return _mm256_set_m128i(v, v);
@@ -127,14 +147,19 @@ static inline __m256i signed_isum(__m256i q, __m256i y) {
 }
 
 /* The activation side of one pair of blocks (ya, yb): y0 = [ya[0..15] | yb[0..15]],
- * y1 = [ya[16..31] | yb[16..31]], and for offset types off = OFF * (y0 + y1) pairwise
- * in int16. */
-typedef struct { __m256i y0, y1, off; } pair_y;
-static inline __attribute__((always_inline)) pair_y pair_load(const int8_t *ya, const int8_t *yb, int off) {
+ * y1 = [ya[16..31] | yb[16..31]], for offset types off = OFF * (y0 + y1) pairwise in
+ * int16, and for pair_isum's mode 3 a0, a1 = |y0|, |y1|. */
+typedef struct { __m256i y0, y1, off, a0, a1; } pair_y;
+static inline __attribute__((always_inline)) pair_y pair_load(const int8_t *ya, const int8_t *yb, int off,
+                                                              int mode) {
     pair_y p;
     p.y0 = _mm256_loadu2_m128i((const __m128i *)yb, (const __m128i *)ya);
     p.y1 = _mm256_loadu2_m128i((const __m128i *)(yb + 16), (const __m128i *)(ya + 16));
-    p.off = _mm256_setzero_si256();
+    p.off = p.a0 = p.a1 = _mm256_setzero_si256();
+    if (mode == 3) {
+        p.a0 = _mm256_abs_epi8(p.y0);
+        p.a1 = _mm256_abs_epi8(p.y1);
+    }
     if (off) {
         const __m256i o = _mm256_set1_epi8((char)off);
         p.off = _mm256_add_epi16(_mm256_maddubs_epi16(o, p.y0), _mm256_maddubs_epi16(o, p.y1));
@@ -144,10 +169,16 @@ static inline __attribute__((always_inline)) pair_y pair_load(const int8_t *ya, 
 
 /* Levels lo/hi of a pair against its activations (pair_load) as 8 int32 sums, lanes 0-3
  * block a, 4-7 block b. mode 0: unsigned levels; 1: signed (sign moved onto y, int32
- * adds since |levels| up to 127 would overflow int16); 2: unsigned codes u standing for
- * u - OFF (p.off is taken back in int16: sums stay below 4 * 24 * 127). */
+ * adds since |levels| up to 127 would overflow int16); 3: signed levels that are never
+ * -128 (IQ4_NL), y's sign moved onto them instead so that |y| is shared by the rows
+ * (|y| * level * sign(y) = level * y; int32 adds as for 1); 2: unsigned codes u (0..31)
+ * standing for u - OFF (p.off is taken back in int16: every term stays within
+ * 4 * 31 * 127). */
 static inline __attribute__((always_inline)) __m256i pair_isum(__m256i lo, __m256i hi, const pair_y *p, int mode) {
     if (mode == 1) return _mm256_add_epi32(signed_isum(lo, p->y0), signed_isum(hi, p->y1));
+    if (mode == 3)
+        return _mm256_add_epi32(madd1(_mm256_maddubs_epi16(p->a0, _mm256_sign_epi8(lo, p->y0))),
+                                madd1(_mm256_maddubs_epi16(p->a1, _mm256_sign_epi8(hi, p->y1))));
     const __m256i s = _mm256_add_epi16(_mm256_maddubs_epi16(lo, p->y0), _mm256_maddubs_epi16(hi, p->y1));
     return madd1(mode == 2 ? _mm256_sub_epi16(s, p->off) : s);
 }
@@ -168,12 +199,13 @@ static inline __attribute__((always_inline)) void nibble_pair(const void *qa, co
 /* nr (1..4) weight rows x + r*xs against nc (1..4) activation rows y + c*ys, results in
  * out[r * nc + c]. Per type: WB/YB the blocks, DX(xb)/DX4(xb) one or four weight scales,
  * MODE the integer scheme (pair_isum's mode; for non-pair types 0 unsigned, 1 signed,
- * 2 offset), OFF the offset, PAIR: nibble type (LUT its table or NULL), otherwise
+ * 2 offset), OFF the offset, PAIR: nibble type (LUT its table or NULL, HIGH(xb, lo0, hi0,
+ * lo1, hi1) adds the Q5 high bits of the four blocks or does nothing), otherwise
  * CODES(xb) the block's 32 codes in element order; TAIL(xb) the signed (MODE 1, 2) or
  * unsigned (0) levels of a single block for the last nb % 4 blocks; HAS_MIN: type-1
  * weight whose m (bytes 2-3, after d) times the Q8_1 s (the same place) is added per
  * block. */
-#define TILE(name, WB, YB, DX, DX4, MODE, OFF, PAIR, LUT, CODES, TAIL, HAS_MIN)                             \
+#define TILE(name, WB, YB, DX, DX4, MODE, OFF, PAIR, LUT, HIGH, CODES, TAIL, HAS_MIN)                       \
     static inline __attribute__((always_inline)) void name##_tile(const int nr, const int nc, int64_t n,    \
                                                                   const void *vx, size_t xs, const void *vy,  \
                                                                   size_t ys, float *out, size_t pfd) {      \
@@ -200,10 +232,11 @@ static inline __attribute__((always_inline)) void nibble_pair(const void *qa, co
                     __m256i lo0, hi0, lo1, hi1;                                                             \
                     nibble_pair(xb[0].qs, xb[1].qs, LUT, &lo0, &hi0);                                       \
                     nibble_pair(xb[2].qs, xb[3].qs, LUT, &lo1, &hi1);                                       \
+                    HIGH(xb, lo0, hi0, lo1, hi1);                                                           \
                     UNROLL4 for (int c = 0; c < nc; c++) {                                                  \
                         const YB *yc = y[c] + b;                                                            \
-                        const pair_y p0 = pair_load(yc[0].qs, yc[1].qs, OFF);                               \
-                        const pair_y p1 = pair_load(yc[2].qs, yc[3].qs, OFF);                               \
+                        const pair_y p0 = pair_load(yc[0].qs, yc[1].qs, OFF, MODE);                         \
+                        const pair_y p1 = pair_load(yc[2].qs, yc[3].qs, OFF, MODE);                         \
                         const __m256 d = _mm256_castps128_ps256(_mm_mul_ps(dx, D16_4(yc)));                 \
                         acc0[r][c] = _mm256_fmadd_ps(                                                       \
                             _mm256_permutevar8x32_ps(d, _mm256_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1)),         \
@@ -288,6 +321,9 @@ static inline __attribute__((always_inline)) void nibble_pair(const void *qa, co
 #define E8_4(xb) _mm_setr_ps(e8m0_half((xb)[0].e), e8m0_half((xb)[1].e), e8m0_half((xb)[2].e), e8m0_half((xb)[3].e))
 #define NO_CODES(xb) ((void)(xb), _mm256_setzero_si256())
 #define Q5_CODES(xb) q5_codes((xb)->qs, (xb)->qh)
+#define NO_HIGH(xb, lo0, hi0, lo1, hi1) ((void)0)
+#define Q5_HIGH(xb, lo0, hi0, lo1, hi1) \
+    (q5_high_pair((xb)[0].qh, (xb)[1].qh, &(lo0), &(hi0)), q5_high_pair((xb)[2].qh, (xb)[3].qh, &(lo1), &(hi1)))
 #define Q8_CODES(xb) _mm256_loadu_si256((const __m256i *)(xb)->qs)
 #define Q4_0_T(xb) _mm256_sub_epi8(avx2_nibbles((xb)->qs), _mm256_set1_epi8(8))
 #define Q4_1_T(xb) avx2_nibbles((xb)->qs)
@@ -296,10 +332,10 @@ static inline __attribute__((always_inline)) void nibble_pair(const void *qa, co
 #define IQ4_T(xb) _mm256_shuffle_epi8(lut16(iq4_levels), avx2_nibbles((xb)->qs))
 #define FP4_T(xb) _mm256_sub_epi8(_mm256_shuffle_epi8(lut16(e2m1_x2_p12), avx2_nibbles((xb)->qs)), _mm256_set1_epi8(12))
 
-TILE(q4_0, qg_block_q4_0, qg_block_q8_0, D16, D16_4, 2, 8, 1, NULL, NO_CODES, Q4_0_T, 0)
-TILE(q4_1, qg_block_q4_1, qg_block_q8_1, D16, D16_4, 0, 0, 1, NULL, NO_CODES, Q4_1_T, 1)
-TILE(q5_0, qg_block_q5_0, qg_block_q8_0, D16, D16_4, 2, 16, 0, NULL, Q5_CODES, Q5_0_T, 0)
-TILE(q5_1, qg_block_q5_1, qg_block_q8_1, D16, D16_4, 0, 0, 0, NULL, Q5_CODES, Q5_1_T, 1)
-TILE(q8_0, qg_block_q8_0, qg_block_q8_0, D16, D16_4, 1, 0, 0, NULL, Q8_CODES, Q8_CODES, 0)
-TILE(iq4_nl, qg_block_iq4_nl, qg_block_q8_0, D16, D16_4, 1, 0, 1, iq4_levels, NO_CODES, IQ4_T, 0)
-TILE(mxfp4, qg_block_mxfp4, qg_block_q8_0, E8, E8_4, 2, 12, 1, e2m1_x2_p12, NO_CODES, FP4_T, 0)
+TILE(q4_0, qg_block_q4_0, qg_block_q8_0, D16, D16_4, 2, 8, 1, NULL, NO_HIGH, NO_CODES, Q4_0_T, 0)
+TILE(q4_1, qg_block_q4_1, qg_block_q8_1, D16, D16_4, 0, 0, 1, NULL, NO_HIGH, NO_CODES, Q4_1_T, 1)
+TILE(q5_0, qg_block_q5_0, qg_block_q8_0, D16, D16_4, 2, 16, 1, NULL, Q5_HIGH, NO_CODES, Q5_0_T, 0)
+TILE(q5_1, qg_block_q5_1, qg_block_q8_1, D16, D16_4, 0, 0, 1, NULL, Q5_HIGH, NO_CODES, Q5_1_T, 1)
+TILE(q8_0, qg_block_q8_0, qg_block_q8_0, D16, D16_4, 1, 0, 0, NULL, NO_HIGH, Q8_CODES, Q8_CODES, 0)
+TILE(iq4_nl, qg_block_iq4_nl, qg_block_q8_0, D16, D16_4, 3, 0, 1, iq4_levels, NO_HIGH, NO_CODES, IQ4_T, 0)
+TILE(mxfp4, qg_block_mxfp4, qg_block_q8_0, E8, E8_4, 2, 12, 1, e2m1_x2_p12, NO_HIGH, NO_CODES, FP4_T, 0)
