@@ -346,13 +346,13 @@ TILE_ENTRIES(iq4_xs)
  * operations of the reference, then added to the running sum one by one in block order,
  * so the result is still the reference's float bit for bit. */
 
-/* [sum a, sum b, sum c, sum d] over the eight int32 lanes of each (wrapping, like the
- * scalar int32 sums). */
-static inline __m128i hsum4_epi32(__m256i a, __m256i b, __m256i c, __m256i d) {
-    const __m256i ab = _mm256_add_epi32(_mm256_unpacklo_epi32(a, b), _mm256_unpackhi_epi32(a, b));
-    const __m256i cd = _mm256_add_epi32(_mm256_unpacklo_epi32(c, d), _mm256_unpackhi_epi32(c, d));
-    const __m256i s = _mm256_add_epi32(_mm256_unpacklo_epi64(ab, cd), _mm256_unpackhi_epi64(ab, cd));
-    return _mm_add_epi32(_mm256_castsi256_si128(s), _mm256_extracti128_si256(s, 1));
+/* Blocks' vectors are folded to 128 bits at once (fewer live vectors: GCC spilled less);
+ * hsum4: [sum a, sum b, sum c, sum d] over their int32 lanes (wrapping, like the scalar). */
+static inline __m128i fold128(__m256i v) { return _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1)); }
+static inline __m128i hsum4_epi32(__m128i a, __m128i b, __m128i c, __m128i d) {
+    const __m128i ab = _mm_add_epi32(_mm_unpacklo_epi32(a, b), _mm_unpackhi_epi32(a, b));
+    const __m128i cd = _mm_add_epi32(_mm_unpacklo_epi32(c, d), _mm_unpackhi_epi32(c, d));
+    return _mm_add_epi32(_mm_unpacklo_epi64(ab, cd), _mm_unpackhi_epi64(ab, cd));
 }
 
 /* int16 lanes equal to byte jl of b (low 128 bits) and byte jh (high 128 bits), zero-extended. */
@@ -406,9 +406,11 @@ static inline __m256d finish4(bool type1, __m128i isum, __m128i msum, __m128i dd
             if (KQ_PREFETCH)                                                                               \
                 for (size_t o = 0; o < 4 * sizeof(blk_t); o += 64)                                         \
                     _mm_prefetch((const char *)(x + i) + KQ_PREFETCH + o, _MM_HINT_T0);                    \
-            __m256i a[4], m[4];                                                                            \
+            __m128i a[4], m[4];                                                                            \
             uint32_t dd[4];                                                                                \
-            UNROLL for (int j = 0; j < 4; j++) a[j] = name##_blk(x + i + j, y + i + j, &m[j], &dd[j]);      \
+            __m256i mj;                                                                                    \
+            UNROLL for (int j = 0; j < 4; j++)                                                             \
+                a[j] = fold128(name##_blk(x + i + j, y + i + j, &mj, &dd[j])), m[j] = fold128(mj);         \
             /* (vectors built from registers: loading them from arrays would stall on store forwarding) */ \
             const __m128i is = hsum4_epi32(a[0], a[1], a[2], a[3]);                                        \
             const __m128i ms = type1 ? hsum4_epi32(m[0], m[1], m[2], m[3]) : is;                           \
@@ -418,13 +420,14 @@ static inline __m256d finish4(bool type1, __m128i isum, __m128i msum, __m128i dd
         }                                                                                                  \
         if (i < nb) {                                                                                      \
             const int cnt = (int)(nb - i);                                                                 \
-            __m256i a[4], m[4];                                                                            \
+            __m128i a[4], m[4];                                                                            \
             uint32_t dd[4] = {0, 0, 0, 0};                                                                 \
             float yd[4] = {0, 0, 0, 0};                                                                    \
             for (int j = 0; j < 4; j++) {                                                                  \
-                a[j] = m[j] = _mm256_setzero_si256();                                                      \
+                a[j] = m[j] = _mm_setzero_si128();                                                         \
                 if (j < cnt) {                                                                             \
-                    a[j] = name##_blk(x + i + j, y + i + j, &m[j], &dd[j]);                                \
+                    __m256i mj;                                                                            \
+                    a[j] = fold128(name##_blk(x + i + j, y + i + j, &mj, &dd[j])), m[j] = fold128(mj);     \
                     yd[j] = y[i + j].d;                                                                    \
                 }                                                                                          \
             }                                                                                              \
