@@ -1,5 +1,6 @@
 /* The tiled mat-mat of device "cpu" (simd_avx2_gemm*.c, used from 64 activation columns,
- * 256 for K-quants) against the per-column dot products, through the public ops API.
+ * 128 for Q3_K, Q5_K and Q6_K, 256 for Q2_K) against the per-column dot products, through
+ * the public ops API.
  *
  * For every weight type, each output is compared with the type table's scalar vec_dot of
  * the uploaded weight row and the activation column quantized by the partner type's
@@ -114,8 +115,9 @@ static void test_gemm_types(void **state) {
         const bool kq = tw->block_size == 256;
         /* k in blocks: one block; several with a partial 256-group for the 32-blocks */
         const int64_t unit = kq ? 256 : 32;
-        /* n at and above the tiled path's thresholds (64 columns; 256 for K-quants) */
-        const int64_t n0 = kq ? 256 : 64;
+        /* n at and above the tiled path's thresholds (64 columns; 128 for Q3_K, Q5_K and
+         * Q6_K, 256 for Q2_K) */
+        const int64_t n0 = types[t] == QG_TYPE_Q2_K ? 256 : kq && types[t] != QG_TYPE_Q4_K ? 128 : 64;
         const mm_arg cases[] = {
             {types[t], unit * 1, 5, n0, 1, 1, 1, 1, false},
             {types[t], unit * (kq ? 2 : 9), 37, n0 + 1, 1, 1, 1, 1, false},

@@ -47,15 +47,21 @@ static bool direct_x(const qg_tensor *node) {
 _Static_assert(sizeof(atomic_llong) <= CPU_ALIGN, "chunk counter fits its cache line");
 
 /* Fewest activation columns for the tiled path: below them the per-column path was
- * faster (measured on Zen 3: the panel expansion is not paid back). K-quants need more
- * columns, their vec_dot4 being faster. A build may override both, e.g. to time the
- * per-column path: -DQG_CPU_GEMM_MIN_N=1000000000. */
+ * faster (measured on Zen 3: the panel expansion is not paid back). Most K-quants need
+ * more columns, their vec_dot4 being faster. Tiled / per-column CPU time (one thread, 256
+ * weight rows, k 4096 and 14336, under load): Q4_K 0.63-0.70 at 64 columns, 0.58-0.78 at
+ * 128-192; Q3_K 1.37-1.42 at 64, 1.13 at 96, 0.70-0.94 at 128-192; Q5_K 1.20-1.25 at 64,
+ * 1.03-1.05 at 96, 0.81-0.90 at 128-192; Q6_K 0.96-1.03 at 64-96, 0.79-0.99 at 128-192
+ * (one outlier 1.16); Q2_K 0.94-1.29 at 128-192, so it keeps 256. A build may override
+ * all, e.g. to time the per-column path: -DQG_CPU_GEMM_MIN_N=1000000000. */
 #ifdef QG_CPU_GEMM_MIN_N
 #define GEMM_MIN_N QG_CPU_GEMM_MIN_N
 #define GEMM_MIN_N_K QG_CPU_GEMM_MIN_N
+#define GEMM_MIN_N_Q2K QG_CPU_GEMM_MIN_N
 #else
-#define GEMM_MIN_N 64
-#define GEMM_MIN_N_K 256
+#define GEMM_MIN_N 64 /* 32-element block types and Q4_K */
+#define GEMM_MIN_N_K 128
+#define GEMM_MIN_N_Q2K 256
 #endif
 #define GEMM_MAX_SLOTS 32
 #define GEMM_PANEL_BUDGET ((size_t)64 << 20)
@@ -64,7 +70,10 @@ _Static_assert(sizeof(atomic_llong) <= CPU_ALIGN, "chunk counter fits its cache 
 /* The tiled mat-mat for this node on this processor, or NULL. */
 static const cpu_gemm_fns *gemm_for(const qg_tensor *node, const cpu_gemm **g) {
     const cpu_simd_fns *s = cpu_simd_best();
-    const int64_t min_n = qg_type_get(node->src[0]->type)->block_size == 256 ? GEMM_MIN_N_K : GEMM_MIN_N;
+    const qg_type wt = node->src[0]->type;
+    const int64_t min_n = wt == QG_TYPE_Q2_K                                          ? GEMM_MIN_N_Q2K
+                          : qg_type_get(wt)->block_size == 256 && wt != QG_TYPE_Q4_K ? GEMM_MIN_N_K
+                                                                                     : GEMM_MIN_N;
     if (!s || !s->gemm || direct_x(node) || node->src[1]->ne[1] < min_n) return NULL;
     *g = s->gemm->find(node->src[0]->type);
     return *g ? s->gemm : NULL;

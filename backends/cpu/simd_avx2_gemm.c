@@ -96,6 +96,38 @@ static inline __attribute__((always_inline)) void step_u(const uint8_t *w, const
               [w2] "m"(*(const __m256i *)(w + 2 * GEMM_GROUP)), [w3] "m"(*(const __m256i *)(w + 3 * GEMM_GROUP)));
 }
 
+/* One step of the SIGNED kernel: v[r][c] += madd(maddubs(|w_r|, y_c with w_r's sign), 1)
+ * for the 4 x 2 tile, in int32 (a pair of products reaches 2 * 128 * 127, so every step
+ * widens at once). One asm block for the reason given at step_u: left to GCC, the loop
+ * copied four accumulators and kept two on the stack; here each step is 6 loads, 12
+ * vpsignb, 8 vpmaddubsw, 8 vpmaddwd and 8 vpaddd in 15 registers. */
+static inline __attribute__((always_inline)) void step_s(const uint8_t *w, const int8_t *y0, const int8_t *y1,
+                                                         __m256i ones, __m256i v[GEMM_R][GEMM_C]) {
+    __m256i t0, t1, tw, ta, ts;
+#define STEP_S_ROW(W, V0, V1)                                                                                     \
+    "vmovdqa " W ", %[tw]\n\t"                                                                                  \
+    "vpsignb %[tw], %[tw], %[ta]\n\t"                                                                           \
+    "vpsignb %[tw], %[t0], %[ts]\n\t"                                                                           \
+    "vpsignb %[tw], %[t1], %[tw]\n\t"                                                                           \
+    "vpmaddubsw %[ts], %[ta], %[ts]\n\t"                                                                        \
+    "vpmaddubsw %[tw], %[ta], %[tw]\n\t"                                                                        \
+    "vpmaddwd %[one], %[ts], %[ts]\n\t"                                                                         \
+    "vpmaddwd %[one], %[tw], %[tw]\n\t"                                                                         \
+    "vpaddd %[ts], " V0 ", " V0 "\n\t"                                                                          \
+    "vpaddd %[tw], " V1 ", " V1 "\n\t"
+    __asm__("vmovdqa %[y0], %[t0]\n\t"
+            "vmovdqa %[y1], %[t1]\n\t"
+            STEP_S_ROW("%[w0]", "%[a00]", "%[a01]") STEP_S_ROW("%[w1]", "%[a10]", "%[a11]")
+            STEP_S_ROW("%[w2]", "%[a20]", "%[a21]") STEP_S_ROW("%[w3]", "%[a30]", "%[a31]")
+            : [a00] "+x"(v[0][0]), [a01] "+x"(v[0][1]), [a10] "+x"(v[1][0]), [a11] "+x"(v[1][1]),
+              [a20] "+x"(v[2][0]), [a21] "+x"(v[2][1]), [a30] "+x"(v[3][0]), [a31] "+x"(v[3][1]),
+              [t0] "=&x"(t0), [t1] "=&x"(t1), [tw] "=&x"(tw), [ta] "=&x"(ta), [ts] "=&x"(ts)
+            : [one] "x"(ones), [y0] "m"(*(const __m256i *)y0), [y1] "m"(*(const __m256i *)y1),
+              [w0] "m"(*(const __m256i *)w), [w1] "m"(*(const __m256i *)(w + GEMM_GROUP)),
+              [w2] "m"(*(const __m256i *)(w + 2 * GEMM_GROUP)), [w3] "m"(*(const __m256i *)(w + 3 * GEMM_GROUP)));
+#undef STEP_S_ROW
+}
+
 /* The int32 vectors v[r][c] of one group. */
 static inline __attribute__((always_inline)) void group_dot(gemm_kernel KER, const uint8_t *lev,
                                                             const gemm_wmeta *meta, const gemm_xgroup *y[GEMM_C],
@@ -123,6 +155,16 @@ static inline __attribute__((always_inline)) void group_dot(gemm_kernel KER, con
                 for (int c = 0; c < GEMM_C; c++) v[r][c] = _mm256_add_epi32(v[r][c], _mm256_madd_epi16(a[r][c], mul));
             }
         }
+        return;
+    }
+    if (KER == GEMM_SIGNED) {
+        const __m256i ones = _mm256_set1_epi16(1);
+        UNROLL
+        for (int r = 0; r < GEMM_R; r++)
+            UNROLL
+            for (int c = 0; c < GEMM_C; c++) v[r][c] = _mm256_setzero_si256();
+        ROLLED
+        for (int j = 0; j < 8; j++) step_s(lev + 32 * j, y[0]->q + 32 * j, y[1]->q + 32 * j, ones, v);
         return;
     }
     __m256i mul[GEMM_R];
