@@ -91,27 +91,6 @@ static void make_act(qg_type vdt, int64_t k, int sat, unsigned char *y) {
     free(f);
 }
 
-/* M of the tolerance: sum |w_j| |y_j| (+ |block min| |y_j| for type-1 weights). */
-static double magnitude(const qg_type_traits *t, const known *kn, const unsigned char *w, const unsigned char *y,
-                        int64_t k) {
-    float *wf = malloc((size_t)k * sizeof(float)), *yf = malloc((size_t)k * sizeof(float));
-    t->to_float(w, wf, k);
-    qg_type_get(t->vec_dot_type)->to_float(y, yf, k);
-    double m = 0;
-    for (int64_t j = 0; j < k; j++) {
-        double a = fabs((double)wf[j]);
-        if (kn->min_off >= 0) {
-            uint16_t h;
-            memcpy(&h, w + (size_t)(j / t->block_size) * t->type_size + kn->min_off, 2);
-            a += fabs((double)qg_fp16_to_fp32(h));
-        }
-        m += a * fabs((double)yf[j]);
-    }
-    free(wf);
-    free(yf);
-    return m;
-}
-
 static bool same(float a, float b) { return memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b)); }
 
 #define SENTINEL -12345.5f
@@ -141,7 +120,7 @@ static void check_rows(qg_type type, int64_t k, int nrows, size_t xs, int mode, 
                      (long long)k, nrows, xs, mode, r, out[r], single);
         if (!kn) continue;
         const float ref = t->vec_dot(k, wr, y);
-        const double tol = 2.0 * (double)(k / 32 + 16) * FLT_EPSILON * magnitude(t, kn, wr, y, k);
+        const double tol = 2.0 * (double)(k / 32 + 16) * FLT_EPSILON * qgt_dot_magnitude(t, kn->min_off, wr, y, k);
         if (!(fabs((double)out[r] - (double)ref) <= tol))
             fail_msg("%s k=%lld nrows=%d mode=%d sat=%d row %d: rows %.9g, scalar %.9g, diff %.3g > tol %.3g",
                      t->name, (long long)k, nrows, mode, sat, r, out[r], ref, fabs((double)out[r] - (double)ref), tol);

@@ -3,6 +3,7 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 const char *qgt_data_path(const char *rel) {
     static char buf[1024];
@@ -64,4 +65,25 @@ int qgt_skip(const char *fmt, ...) {
     va_end(ap);
     fflush(stdout);
     return QG_TEST_SKIP;
+}
+
+double qgt_dot_magnitude(const qg_type_traits *t, int min_off, const void *w, const void *y, int64_t k) {
+    float *wf = malloc((size_t)k * sizeof(float)), *yf = malloc((size_t)k * sizeof(float));
+    assert_non_null(wf);
+    assert_non_null(yf);
+    t->to_float(w, wf, k);
+    qg_type_get(t->vec_dot_type)->to_float(y, yf, k);
+    double m = 0;
+    for (int64_t j = 0; j < k; j++) {
+        double a = fabs((double)wf[j]);
+        if (min_off >= 0) {
+            uint16_t h;
+            memcpy(&h, (const unsigned char *)w + (size_t)(j / t->block_size) * t->type_size + min_off, 2);
+            a += fabs((double)qg_fp16_to_fp32(h));
+        }
+        m += a * fabs((double)yf[j]);
+    }
+    free(wf);
+    free(yf);
+    return m;
 }

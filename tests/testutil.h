@@ -24,6 +24,11 @@ float qgt_uniform(qgt_rng *r, float lo, float hi);
 float qgt_normal(qgt_rng *r);
 void qgt_fill_uniform(qgt_rng *r, float *x, int64_t n, float lo, float hi);
 
+/* The scale M of a SIMD dot product's rounding bound: sum |w_j| |y_j| over the weight row
+ * w (type t, k elements) and the activation row y (t's partner type), dequantized; plus
+ * |block minimum| |y_j| when min_off >= 0, the byte offset of a type-1 block's f16 minimum. */
+double qgt_dot_magnitude(const qg_type_traits *t, int min_off, const void *w, const void *y, int64_t k);
+
 /* sum((a-b)^2) / sum(b^2) in double; 0 when both are all zero. */
 double qgt_nmse(const float *a, const float *b, int64_t n);
 double qgt_rmse(const float *a, const float *b, int64_t n);
