@@ -29,6 +29,7 @@
 #include <string.h>
 
 #include "backends/cpu/simd.h"
+#include "simd_weight_cases.h"
 
 static uint64_t rng_state = 88172645463325252ull;
 
@@ -60,28 +61,6 @@ static const cpu_simd_fns *simd;
 
 static bool same(float a, float b) { return (isnan(a) && isnan(b)) || memcmp(&a, &b, sizeof a) == 0; }
 
-typedef struct wcase {
-    qg_type type;
-    int n_f16;    /* fp16 scale fields at f16_off[] (bytes into the block) */
-    int f16_off[2];
-    int e8m0_off; /* offset of an E8M0 scale byte, or -1 */
-    int min_off;  /* fp16 block minimum of type-1 weights, or -1 */
-    bool exact;   /* result must equal the reference bit for bit */
-} wcase;
-
-static const wcase cases[] = {
-    {QG_TYPE_Q4_0, 1, {0}, -1, -1, false},      {QG_TYPE_Q4_1, 2, {0, 2}, -1, 2, false},
-    {QG_TYPE_Q5_0, 1, {0}, -1, -1, false},      {QG_TYPE_Q5_1, 2, {0, 2}, -1, 2, false},
-    {QG_TYPE_Q8_0, 1, {0}, -1, -1, false},      {QG_TYPE_IQ4_NL, 1, {0}, -1, -1, false},
-    {QG_TYPE_MXFP4, 0, {0}, 0, -1, false},      {QG_TYPE_Q2_K, 2, {80, 82}, -1, -1, true},
-    {QG_TYPE_Q3_K, 1, {108}, -1, -1, true},     {QG_TYPE_Q4_K, 2, {0, 2}, -1, -1, true},
-    {QG_TYPE_Q5_K, 2, {0, 2}, -1, -1, true},    {QG_TYPE_Q6_K, 1, {208}, -1, -1, true},
-    {QG_TYPE_IQ4_XS, 1, {0}, -1, -1, true},     {QG_TYPE_F32, 0, {0}, -1, -1, false},
-    {QG_TYPE_F16, 0, {0}, -1, -1, false},       {QG_TYPE_BF16, 0, {0}, -1, -1, false},
-    {QG_TYPE_F8_E4M3, 0, {0}, -1, -1, false},   {QG_TYPE_F8_E5M2, 0, {0}, -1, -1, false},
-    {QG_TYPE_MXFP8_E4M3, 0, {0}, 0, -1, false}, {QG_TYPE_MXFP8_E5M2, 0, {0}, 0, -1, false},
-};
-#define N_CASES (int)(sizeof cases / sizeof cases[0])
 
 static bool is_plain(const qg_type_traits *t) { return t->block_size == 1; }
 
