@@ -232,3 +232,14 @@ void oh_expect_within(const char *what, const float *got, const double *ref, con
     }
     report(what, bad, n);
 }
+
+qg_tensor *oh_build_mul_mat(oh_case *c, const void *arg) {
+    const oh_mm_arg *a = arg;
+    qg_tensor *w = oh_leaf_uniform(c, a->type, a->k, a->m, a->a2, a->a3, -1.0f, 1.0f);
+    qg_tensor *x;
+    if (a->x_transposed)
+        x = qg_transpose(c->ctx, oh_leaf_uniform(c, QG_TYPE_F32, a->n, a->k, a->b2, a->b3, -2.0f, 2.0f));
+    else
+        x = oh_leaf_uniform(c, QG_TYPE_F32, a->k, a->n, a->b2, a->b3, -2.0f, 2.0f);
+    return qg_mul_mat(c->ctx, w, x);
+}

@@ -39,6 +39,16 @@ typedef qg_tensor *(*oh_build_fn)(oh_case *c, const void *arg);
 /* Checks a result of device dev (thread count 1) against a reference. */
 typedef void (*oh_check_fn)(oh_case *c, const oh_result *r, const void *arg, const char *dev);
 
+/* MUL_MAT of a [k, m] weight (planes a2 x a3, values in [-1, 1)) and an F32 [k, n] activation
+ * (planes b2 x b3, values in [-2, 2); built as the transpose of an [n, k] leaf when
+ * x_transposed): the graph of oh_build_mul_mat, whose argument is an oh_mm_arg. */
+typedef struct oh_mm_arg {
+    qg_type type;
+    int64_t k, m, n, a2, a3, b2, b3;
+    bool x_transposed;
+} oh_mm_arg;
+qg_tensor *oh_build_mul_mat(oh_case *c, const void *arg);
+
 /* A leaf of any type with values uniform in [lo, hi) (converted to the type). */
 qg_tensor *oh_leaf_uniform(oh_case *c, qg_type type, int64_t ne0, int64_t ne1, int64_t ne2, int64_t ne3, float lo,
                            float hi);

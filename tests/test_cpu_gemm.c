@@ -23,22 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    qg_type type;
-    int64_t k, m, n, a2, a3, b2, b3;
-    bool x_transposed;
-} mm_arg;
-
-static qg_tensor *build(oh_case *c, const void *p) {
-    const mm_arg *a = p;
-    qg_tensor *w = oh_leaf_uniform(c, a->type, a->k, a->m, a->a2, a->a3, -1.0f, 1.0f);
-    qg_tensor *x;
-    if (a->x_transposed)
-        x = qg_transpose(c->ctx, oh_leaf_uniform(c, QG_TYPE_F32, a->n, a->k, a->b2, a->b3, -2.0f, 2.0f));
-    else
-        x = oh_leaf_uniform(c, QG_TYPE_F32, a->k, a->n, a->b2, a->b3, -2.0f, 2.0f);
-    return qg_mul_mat(c->ctx, w, x);
-}
 
 static bool exact_type(qg_type t) {
     return t == QG_TYPE_Q2_K || t == QG_TYPE_Q3_K || t == QG_TYPE_Q4_K || t == QG_TYPE_Q5_K || t == QG_TYPE_Q6_K;
@@ -62,7 +46,7 @@ static double magnitude(const qg_type_traits *t, const unsigned char *row, const
 }
 
 static void check(oh_case *c, const oh_result *r, const void *p, const char *dev) {
-    const mm_arg *a = p;
+    const oh_mm_arg *a = p;
     const qg_tensor *x = c->out->src[1];
     const oh_leaf *wl = oh_find_leaf(c, c->out->src[0]);
     const qg_type_traits *tw = qg_type_get(a->type), *tv = qg_type_get(tw->vec_dot_type);
@@ -118,7 +102,7 @@ static void test_gemm_types(void **state) {
         /* n at and above the tiled path's thresholds (64 columns; 128 for Q3_K, Q5_K and
          * Q6_K, 256 for Q2_K) */
         const int64_t n0 = types[t] == QG_TYPE_Q2_K ? 256 : kq && types[t] != QG_TYPE_Q4_K ? 128 : 64;
-        const mm_arg cases[] = {
+        const oh_mm_arg cases[] = {
             {types[t], unit * 1, 5, n0, 1, 1, 1, 1, false},
             {types[t], unit * (kq ? 2 : 9), 37, n0 + 1, 1, 1, 1, 1, false},
             {types[t], unit * (kq ? 3 : 17), 17, n0 + 33, 1, 1, 1, 1, false},
@@ -126,7 +110,7 @@ static void test_gemm_types(void **state) {
             {types[t], unit * (kq ? 2 : 8), 20, n0 + 3, 2, 1, 4, 2, false},
         };
         for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
-            oh_run_all(build, &cases[i], 4400 + 10 * t + i, check);
+            oh_run_all(oh_build_mul_mat, &cases[i], 4400 + 10 * t + i, check);
     }
 }
 

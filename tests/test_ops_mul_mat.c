@@ -25,22 +25,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct {
-    qg_type type;
-    int64_t k, m, n, a2, a3, b2, b3;
-    bool x_transposed;
-} mm_arg;
-
-static qg_tensor *build_mul_mat(oh_case *c, const void *p) {
-    const mm_arg *a = p;
-    qg_tensor *w = oh_leaf_uniform(c, a->type, a->k, a->m, a->a2, a->a3, -1.0f, 1.0f);
-    qg_tensor *x;
-    if (a->x_transposed)
-        x = qg_transpose(c->ctx, oh_leaf_uniform(c, QG_TYPE_F32, a->n, a->k, a->b2, a->b3, -2.0f, 2.0f));
-    else
-        x = oh_leaf_uniform(c, QG_TYPE_F32, a->k, a->n, a->b2, a->b3, -2.0f, 2.0f);
-    return qg_mul_mat(c->ctx, w, x);
-}
 
 /* Largest change converting x[0..k) to the partner type vdt can make to each element. */
 static void partner_error(qg_type vdt, const float *x, int64_t k, double *e) {
@@ -63,7 +47,7 @@ static void partner_error(qg_type vdt, const float *x, int64_t k, double *e) {
 }
 
 static void check_mul_mat(oh_case *c, const oh_result *r, const void *p, const char *dev) {
-    const mm_arg *a = p;
+    const oh_mm_arg *a = p;
     const qg_tensor *w = c->out->src[0], *x = c->out->src[1];
     const qg_type_traits *tw = qg_type_get(a->type), *tv = qg_type_get(tw->vec_dot_type);
     const float *wv = oh_find_leaf(c, w)->vals;
@@ -136,7 +120,7 @@ static void test_mul_mat_all_types(void **state) {
                                ? qg_type_get(tab[t].vec_dot_type)->block_size
                                : tab[t].block_size;
         for (int v = 0; v < 3; v++) {
-            mm_arg a = {.type = tab[t].type};
+            oh_mm_arg a = {.type = tab[t].type};
             a.k = bs * (v == 0 ? 1 : pick(&rng, bs >= 256 ? 2 : 4)); /* v == 0: one block */
             if (bs == 1) a.k = pick(&rng, 70);
             a.m = pick(&rng, v == 2 ? 40 : 9);
@@ -146,7 +130,7 @@ static void test_mul_mat_all_types(void **state) {
             a.b2 = a.a2 * (v == 0 ? 1 : pick(&rng, 2));
             a.b3 = v == 2 ? 2 : 1;
             a.x_transposed = v == 1;
-            oh_run_all(build_mul_mat, &a, 10000 + (uint64_t)(t * 4 + v), check_mul_mat);
+            oh_run_all(oh_build_mul_mat, &a, 10000 + (uint64_t)(t * 4 + v), check_mul_mat);
         }
         tested++;
     }
