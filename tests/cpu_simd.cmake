@@ -21,7 +21,11 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$" AND TARGET qg_cpu_si
   add_executable(cpu_simd_neon_check ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check.c
     ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check_rows.c)
   target_link_libraries(cpu_simd_neon_check PRIVATE qg_cpu_simd qgraph m)
-  add_test(NAME test_cpu_simd_neon COMMAND cpu_simd_neon_check)
+  # the tiled mat-mat's checker is a program of its own (cpu_simd_neon_check_gemm.c)
+  add_executable(cpu_simd_neon_check_gemm ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check_gemm.c)
+  target_link_libraries(cpu_simd_neon_check_gemm PRIVATE qg_cpu_simd qgraph m)
+  add_test(NAME test_cpu_simd_neon
+    COMMAND sh -c "$<TARGET_FILE:cpu_simd_neon_check> && $<TARGET_FILE:cpu_simd_neon_check_gemm>")
 elseif(QG_AARCH64_CC AND QG_QEMU_AARCH64)
   file(GLOB QG_NEON_CORE_SOURCES CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/core/quant/*.c)
   list(APPEND QG_NEON_CORE_SOURCES ${PROJECT_SOURCE_DIR}/core/types.c ${PROJECT_SOURCE_DIR}/core/error.c)
@@ -38,6 +42,8 @@ elseif(QG_AARCH64_CC AND QG_QEMU_AARCH64)
     string(APPEND neon_objs " ${neon_dir}/${stem}.o")
   endforeach()
   string(APPEND neon_script " && ${neon_cc} -DQG_CPU_NEON=1 -o ${neon_dir}/cpu_simd_neon_check ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check.c ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check_rows.c ${PROJECT_SOURCE_DIR}/backends/cpu/simd_table.c ${PROJECT_SOURCE_DIR}/backends/cpu/cpuinfo.c ${neon_core}${neon_objs} -lm -lpthread && ${QG_QEMU_AARCH64} -L /usr/aarch64-linux-gnu ${neon_dir}/cpu_simd_neon_check")
+  # the tiled mat-mat's checker, a program of its own, run after the first one passed
+  string(APPEND neon_script " && ${neon_cc} -DQG_CPU_NEON=1 -o ${neon_dir}/cpu_simd_neon_check_gemm ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check_gemm.c ${PROJECT_SOURCE_DIR}/backends/cpu/simd_table.c ${PROJECT_SOURCE_DIR}/backends/cpu/cpuinfo.c ${neon_core}${neon_objs} -lm -lpthread && ${QG_QEMU_AARCH64} -L /usr/aarch64-linux-gnu ${neon_dir}/cpu_simd_neon_check_gemm")
   add_test(NAME test_cpu_simd_neon COMMAND sh -c "${neon_script}")
 else()
   add_test(NAME test_cpu_simd_neon COMMAND sh -c "echo 'SKIPPED: needs aarch64-linux-gnu-gcc and qemu-aarch64 on a non-ARM host'; exit 77")

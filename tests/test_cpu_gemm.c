@@ -1,16 +1,19 @@
-/* The tiled mat-mat of device "cpu" (simd_avx2_gemm*.c, used from 64 activation columns,
- * 128 for Q3_K, Q5_K and Q6_K, 256 for Q2_K) against the per-column dot products, through
- * the public ops API.
+/* The tiled mat-mat of device "cpu" (simd_avx2_gemm*.c, used from the type's min_cols
+ * activation columns, which the test asks the same table for) against the per-column dot
+ * products, through the public ops API.
  *
  * For every weight type, each output is compared with the type table's scalar vec_dot of
  * the uploaded weight row and the activation column quantized by the partner type's
- * from_float (what cpu-ref computes): K-quants must match bitwise (the tiled path keeps
+ * from_float (what cpu-ref computes): K-quants and IQ4_XS must match bitwise (the tiled path keeps
  * their double evaluation), the other types within 2 (blocks + 16) FLT_EPSILON M, with
  * M = sum |w| |xq| (plus |block min| |xq| for Q4_1/Q5_1), the bound of
  * test_cpu_simd_mul_mat.c. The harness also runs cpu-ref, and 1, 2 and 3 threads must give
  * the same bits. Shapes: row counts that leave partial register tiles and panels, k with a
  * partial 256-element group (legacy types), column counts that are odd and that make
- * the column split kick in, transposed x, and weight planes broadcast over x planes.
+ * the column split kick in, transposed x, weight planes broadcast over x planes, and
+ * for Q4_1, Q8_0 and Q6_K enough rows (1045) for work units of several panels run
+ * together, the last one partial (ctest runs it twice: with the default panel count, and
+ * as test_cpu_gemm_panels4 with QG_CPU_GEMM_PANELS=4).
  */
 #include "ops_harness.h"
 #ifndef QG_TEST_NO_CPU_SIMD
@@ -25,7 +28,8 @@
 
 
 static bool exact_type(qg_type t) {
-    return t == QG_TYPE_Q2_K || t == QG_TYPE_Q3_K || t == QG_TYPE_Q4_K || t == QG_TYPE_Q5_K || t == QG_TYPE_Q6_K;
+    return t == QG_TYPE_Q2_K || t == QG_TYPE_Q3_K || t == QG_TYPE_Q4_K || t == QG_TYPE_Q5_K || t == QG_TYPE_Q6_K ||
+           t == QG_TYPE_IQ4_XS;
 }
 
 /* sum |w| |xq| over a row (with |block min| added for the type-1 weights). */
@@ -90,7 +94,8 @@ static void check(oh_case *c, const oh_result *r, const void *p, const char *dev
 }
 
 static const qg_type types[] = {QG_TYPE_Q4_0, QG_TYPE_Q4_1, QG_TYPE_Q5_0, QG_TYPE_Q5_1, QG_TYPE_Q8_0, QG_TYPE_IQ4_NL,
-                                QG_TYPE_MXFP4, QG_TYPE_Q2_K, QG_TYPE_Q3_K, QG_TYPE_Q4_K, QG_TYPE_Q5_K, QG_TYPE_Q6_K};
+                                QG_TYPE_MXFP4, QG_TYPE_Q2_K, QG_TYPE_Q3_K, QG_TYPE_Q4_K, QG_TYPE_Q5_K, QG_TYPE_Q6_K,
+                                QG_TYPE_IQ4_XS};
 
 static void test_gemm_types(void **state) {
     (void)state;
@@ -99,11 +104,14 @@ static void test_gemm_types(void **state) {
         const bool kq = tw->block_size == 256;
         /* k in blocks: one block; several with a partial 256-group for the 32-blocks */
         const int64_t unit = kq ? 256 : 32;
-        /* n at and above the tiled path's thresholds (64 columns; 128 for Q3_K, Q5_K and
-         * Q6_K, 256 for Q2_K) */
-        const int64_t n0 = types[t] == QG_TYPE_Q2_K ? 256 : kq && types[t] != QG_TYPE_Q4_K ? 128 : 64;
+        /* n at and above the tiled path's threshold for the type */
+        const cpu_gemm_fns *gf = cpu_simd_best()->gemm;
+        const int64_t n0 = gf->min_cols ? gf->min_cols(gf->find(types[t])) : 64;
+        /* several panels per work unit: the code is the same for every type but for the
+         * kernel and the finish, so three types (legacy type-1, signed, K-quant) cover it */
+        const bool many = types[t] == QG_TYPE_Q4_1 || types[t] == QG_TYPE_Q8_0 || types[t] == QG_TYPE_Q6_K;
         const oh_mm_arg cases[] = {
-            {types[t], unit * 1, 5, n0, 1, 1, 1, 1, false},
+            {types[t], unit * 1, many ? 1045 : 5, n0, 1, 1, 1, 1, false},
             {types[t], unit * (kq ? 2 : 9), 37, n0 + 1, 1, 1, 1, 1, false},
             {types[t], unit * (kq ? 3 : 17), 17, n0 + 33, 1, 1, 1, 1, false},
             {types[t], unit * (kq ? 1 : 7), 3, n0 + 6, 1, 1, 1, 1, true},

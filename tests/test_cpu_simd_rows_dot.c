@@ -3,10 +3,16 @@
  * references.
  *
  * For every weight type the AVX2 table gives a multi-row dot product (at least the seven
- * 32-element block types, which must all have one):
+ * 32-element block types and the six 256-element super-block types, which must all have
+ * one):
  *  - out[r] must equal, bit for bit, what the table's vec_dot gives for row r alone, for
  *    row counts 0..13 (0 writes nothing; nothing past out[nrows - 1] is written), row
- *    strides equal to the row size and larger, and k from one block to 4096;
+ *    strides equal to the row size and larger, and k from one block to 4096 (for the
+ *    super-block types 1, 3, 5, 7 and 16 super-blocks: whole groups of four and the
+ *    leftovers);
+ *  - for the super-block types (Q2_K..Q6_K, IQ4_XS) also the scalar reference, bit for
+ *    bit (their SIMD dots sum in integers exactly and evaluate the float part as the
+ *    reference does, which test_cpu_simd demands of vec_dot);
  *  - for the seven block types also the scalar reference within the bound of
  *    test_cpu_simd (|simd - ref| <= 2 * (blocks + 16) * FLT_EPSILON * M, M = sum of
  *    |w| |y| plus |block min| |y| for Q4_1/Q5_1), on rows of random raw blocks (all codes,
@@ -15,7 +21,8 @@
  *  - MXFP4: each of the 256 E8M0 scale codes against y = 1 gives exactly 32 * 2^(e-128)
  *    (infinity past the float range, NaN for 0xFF), in the multi-row and one-row dots;
  *  - MUL_MAT on device "cpu" (mat-vec in units of more than 16 rows, and leftover
- *    columns of mat-mat) gives exactly the table's vec_dot for every output.
+ *    columns of mat-mat) gives exactly the table's vec_dot for every output, for the
+ *    block types and the super-block types.
  * Where the build or the processor has no AVX2 code, the test prints why and exits 77.
  */
 #include <float.h>
@@ -37,12 +44,28 @@ typedef struct known {
     qg_type type;
     bool e8m0; /* scale byte 0 is E8M0 (MXFP4) */
     int min_off;
+    int d_off; /* byte of the fp16 d (super-block types; 0 for the others) */
 } known;
 static const known knowns[] = {
-    {QG_TYPE_Q4_0, false, -1}, {QG_TYPE_Q4_1, false, 2}, {QG_TYPE_Q5_0, false, -1}, {QG_TYPE_Q5_1, false, 2},
-    {QG_TYPE_Q8_0, false, -1}, {QG_TYPE_IQ4_NL, false, -1}, {QG_TYPE_MXFP4, true, -1},
+    {QG_TYPE_Q4_0, false, -1, 0}, {QG_TYPE_Q4_1, false, 2, 0},   {QG_TYPE_Q5_0, false, -1, 0},
+    {QG_TYPE_Q5_1, false, 2, 0},  {QG_TYPE_Q8_0, false, -1, 0},  {QG_TYPE_IQ4_NL, false, -1, 0},
+    {QG_TYPE_MXFP4, true, -1, 0},
 };
 #define N_KNOWN (int)(sizeof knowns / sizeof knowns[0])
+
+/* The super-block types (results equal to the scalar reference): where their fp16 d and
+ * dmin lie, so raw random blocks get finite scales (quantizing rows of them is slow). */
+static const known supers[] = {
+    {QG_TYPE_Q2_K, false, 82, 80}, {QG_TYPE_Q3_K, false, -1, 108}, {QG_TYPE_Q4_K, false, 2, 0},
+    {QG_TYPE_Q5_K, false, 2, 0},   {QG_TYPE_Q6_K, false, -1, 208}, {QG_TYPE_IQ4_XS, false, -1, 0},
+};
+#define N_SUPER (int)(sizeof supers / sizeof supers[0])
+
+static const known *super_of(qg_type t) {
+    for (int i = 0; i < N_SUPER; i++)
+        if (supers[i].type == t) return &supers[i];
+    return NULL;
+}
 
 static const cpu_simd_fns *simd;
 static qgt_rng rng;
@@ -53,8 +76,9 @@ static const known *known_of(qg_type t) {
     return NULL;
 }
 
-/* One weight row: mode 0 random raw blocks with random finite scales (known types),
- * 1 quantized from random floats, 2 every level byte 0xFF or 0x88 (known types). */
+/* One weight row: mode 0 random raw blocks with random finite scales (kn: a known or
+ * super-block layout), 1 quantized from random floats, 2 every level byte 0xFF or 0x88
+ * (kn). */
 static void make_row(const qg_type_traits *t, const known *kn, int64_t k, int mode, unsigned char *w) {
     if (mode == 1 || !kn) {
         float *f = malloc((size_t)k * sizeof(float));
@@ -74,7 +98,7 @@ static void make_row(const qg_type_traits *t, const known *kn, int64_t k, int mo
             continue;
         }
         const uint16_t d = qg_fp32_to_fp16(qgt_uniform(&rng, -2.0f, 2.0f));
-        memcpy(blk, &d, 2);
+        memcpy(blk + kn->d_off, &d, 2);
         if (kn->min_off >= 0) {
             const uint16_t m = qg_fp32_to_fp16(qgt_uniform(&rng, -2.0f, 2.0f));
             memcpy(blk + kn->min_off, &m, 2);
@@ -99,13 +123,13 @@ static bool same(float a, float b) { return memcmp(&a, &b, sizeof a) == 0 || (is
 /* nrows rows (stride xs) against one activation row: multi-row vs vec_dot vs reference. */
 static void check_rows(qg_type type, int64_t k, int nrows, size_t xs, int mode, int sat) {
     const qg_type_traits *t = qg_type_get(type);
-    const known *kn = known_of(type);
+    const known *kn = known_of(type), *sup = super_of(type);
     cpu_dot_rows_fn rows = simd->vec_dot_rows(type);
     qg_vec_dot_fn one = simd->vec_dot(type);
     assert_non_null(one);
     unsigned char *w = calloc((size_t)(nrows > 0 ? nrows : 1), xs);
     unsigned char *y = malloc(qg_row_size(t->vec_dot_type, k));
-    for (int r = 0; r < nrows; r++) make_row(t, kn, k, mode, w + (size_t)r * xs);
+    for (int r = 0; r < nrows; r++) make_row(t, kn ? kn : sup, k, mode, w + (size_t)r * xs);
     make_act(t->vec_dot_type, k, sat, y);
     float out[MAX_ROWS + 1];
     for (int r = 0; r <= MAX_ROWS; r++) out[r] = SENTINEL;
@@ -118,6 +142,12 @@ static void check_rows(qg_type type, int64_t k, int nrows, size_t xs, int mode, 
         if (!same(out[r], single))
             fail_msg("%s k=%lld nrows=%d xs=%zu mode=%d row %d: rows %.9g, vec_dot %.9g (must be equal)", t->name,
                      (long long)k, nrows, xs, mode, r, out[r], single);
+        if (sup) {
+            const float ref = t->vec_dot(k, wr, y);
+            if (!same(out[r], ref))
+                fail_msg("%s k=%lld nrows=%d sat=%d row %d: rows %.9g, scalar %.9g (must be equal)", t->name,
+                         (long long)k, nrows, sat, r, out[r], ref);
+        }
         if (!kn) continue;
         const float ref = t->vec_dot(k, wr, y);
         const double tol = 2.0 * (double)(k / 32 + 16) * FLT_EPSILON * qgt_dot_magnitude(t, kn->min_off, wr, y, k);
@@ -135,6 +165,9 @@ static void test_rows_vs_single(void **state) {
     for (int i = 0; i < N_KNOWN; i++)
         if (!simd->vec_dot_rows || !simd->vec_dot_rows(knowns[i].type))
             fail_msg("%s has no multi-row dot product", qg_type_get(knowns[i].type)->name);
+    for (int i = 0; i < N_SUPER; i++)
+        if (!simd->vec_dot_rows(supers[i].type))
+            fail_msg("%s has no multi-row dot product", qg_type_get(supers[i].type)->name);
     int count;
     const qg_type_traits *table = qg_type_table(&count);
     for (int ti = 0; ti < count; ti++) {
@@ -143,14 +176,17 @@ static void test_rows_vs_single(void **state) {
         const qg_type_traits *tv = qg_type_get(t->vec_dot_type);
         const int64_t unit = t->block_size > tv->block_size ? t->block_size : tv->block_size;
         const int64_t ks[] = {32, 64, 96, 128, 160, 224, 1056, 4096};
-        for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ki++) {
-            const int64_t k = ks[ki];
+        const int64_t ks_super[] = {256, 768, 1280, 1792, 4096};
+        const bool sup = unit >= 256;
+        const size_t nk = sup ? sizeof ks_super / sizeof ks_super[0] : sizeof ks / sizeof ks[0];
+        for (size_t ki = 0; ki < nk; ki++) {
+            const int64_t k = sup ? ks_super[ki] : ks[ki];
             if (k % unit) continue;
             const size_t rs = qg_row_size(t->type, k);
             for (int nrows = 0; nrows <= MAX_ROWS; nrows++) {
                 if (k == 4096 && nrows % 4 != 1 && nrows != 4) continue; /* keep the long rows few */
                 check_rows(t->type, k, nrows, rs, nrows % 3 == 1 ? 1 : 0, 0);
-                check_rows(t->type, k, nrows, rs + 24, 1, 0);
+                check_rows(t->type, k, nrows, rs + 24, sup ? 0 : 1, 0);
                 n_checks += 2;
             }
             check_rows(t->type, k, 5, rs, 2, 1);
@@ -215,15 +251,16 @@ static void run_mm(qg_backend *be, qg_type type, int64_t k, int64_t m, int64_t n
     qg_context_free(ctx);
 }
 
-/* MUL_MAT on device "cpu" (2 and 3 threads) for the seven block types, with m = 1000
- * weight rows so that mat-vec (n = 1, 3) takes units of more than 16 rows and a short
+/* MUL_MAT on device "cpu" (2 and 3 threads) for the seven block types (k = 256) and the
+ * six super-block types (k = 1280: a step of four super-blocks and one left over), with
+ * m = 1000 weight rows so that mat-vec (n = 1, 3) takes units of more than 16 rows and a short
  * last unit, and n = 6 (four columns through vec_dot4, two through the multi-row dot):
  * every output must equal, bit for bit, the table's vec_dot of the weight row and the
  * activation column quantized by the scalar reference (the SIMD quantizers are
  * bit-exact with it). */
 static void test_mul_mat_units(void **state) {
     (void)state;
-    const int64_t k = 256, m = 1000;
+    const int64_t m = 1000;
     static const int64_t ns[] = {1, 3, 6};
     for (int threads = 2; threads <= 3; threads++) {
         qg_backend *be = NULL;
@@ -231,15 +268,18 @@ static void test_mul_mat_units(void **state) {
         char nt[4];
         snprintf(nt, sizeof nt, "%d", threads);
         assert_int_equal(qg_backend_set_option(be, "threads", nt), QG_OK);
-        for (int i = 0; i < N_KNOWN; i++) {
-            const qg_type_traits *t = qg_type_get(knowns[i].type), *tv = qg_type_get(t->vec_dot_type);
+        for (int i = 0; i < N_KNOWN + N_SUPER; i++) {
+            const known *kn = i < N_KNOWN ? &knowns[i] : &supers[i - N_KNOWN];
+            const qg_type_traits *t = qg_type_get(kn->type);
+            const qg_type_traits *tv = qg_type_get(t->vec_dot_type);
+            const int64_t k = i < N_KNOWN ? 256 : 1280;
             const size_t rs = qg_row_size(t->type, k), ys = qg_row_size(tv->type, k);
             for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ni++) {
                 const int64_t n = ns[ni];
                 unsigned char *wq = malloc(rs * (size_t)m), *yq = malloc(ys);
                 float *x = malloc((size_t)(k * n) * sizeof(float)), *out = malloc((size_t)(m * n) * sizeof(float));
                 assert_true(wq && yq && x && out);
-                for (int64_t r = 0; r < m; r++) make_row(t, &knowns[i], k, r % 2, wq + (size_t)r * rs);
+                for (int64_t r = 0; r < m; r++) make_row(t, kn, k, r % 8 == 1, wq + (size_t)r * rs);
                 for (int64_t j = 0; j < k * n; j++) x[j] = qgt_normal(&rng);
                 run_mm(be, t->type, k, m, n, wq, x, out);
                 for (int64_t j = 0; j < n; j++) {

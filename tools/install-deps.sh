@@ -33,3 +33,12 @@ if command -v python3 >/dev/null 2>&1; then
       echo "install-deps: could not install the Python packages; their tests will say SKIPPED" >&2
   fi
 fi
+# The Bochs CPU emulator's Python bindings run the AVX-512 kernels (test_cpu_avx512*) on
+# processors without AVX-512. Its wheels need two glibc 2.38 symbols, so the test preloads
+# a shim (tools/emu/shim.c); a plain `import bochscpu` may fail here, hence `pip show`.
+if command -v python3 >/dev/null 2>&1 && ! python3 -m pip show -q bochscpu-python >/dev/null 2>&1; then
+  echo "install-deps: installing bochscpu-python (AVX-512 emulator for test_cpu_avx512)"
+  python3 -m pip install -q bochscpu-python==0.4.0 2>/dev/null ||
+    python3 -m pip install -q --break-system-packages bochscpu-python==0.4.0 ||
+    echo "install-deps: could not install bochscpu-python; test_cpu_avx512 will say SKIPPED" >&2
+fi

@@ -34,16 +34,24 @@ typedef struct gemm_xgroup {
     int8_t q[GEMM_GROUP]; /* interleaved quants */
     float d[8];           /* Q8_0 / Q8_1: the eight block scales; Q8_K: d[0] */
     union {
-        int32_t ysum[8];  /* legacy: the weight type's level offset times the block's quant sum */
-        int16_t bs32[16]; /* Q8_K for GEMM_K_MIN32: the eight sums of 32 quants (then zeros) */
+        struct {
+            union {
+                int32_t ysum[8];  /* legacy: the weight type's level offset times the block's quant sum */
+                int16_t bs32[16]; /* Q8_K for GEMM_K_MIN32: the eight sums of 32 quants (then zeros) */
+            };
+            float s[8];           /* Q8_1: the blocks' s (d * sum of quants, as stored) */
+        };
+        /* Q8_K for GEMM_O32: -32 times the sum of elements 16p + 8h .. 16p + 8h + 7 in lane p
+         * of init[h], the starting value of the int16 sums of round h (steps 4h..4h+3) */
+        int16_t init[2][16];
     };
-    float s[8];           /* Q8_1: the blocks' s (d * sum of quants, as stored) */
     int16_t bs[16];       /* Q8_K: the sixteen sums of 16 quants */
 } gemm_xgroup;
 
 /* Per weight row and group. */
 typedef struct gemm_wmeta {
-    int16_t mul[16];  /* madd multiplier of each int16 lane: sub-block scales, or 1 */
+    int16_t mul[16];  /* madd multiplier of each int16 lane: sub-block scales, or 1
+                       * (GEMM_K_SC32: the eight sub-block scales, then zeros) */
     int16_t mins[16]; /* K-quants: multipliers of the activation's bsums (GEMM_K_MIN32: of
                        * its bs32, the eight sub-block mins twice) */
     union {
@@ -88,9 +96,14 @@ static inline int gemm_slot(int e) {
 /* The kind of weight-side expansion, kernel and finishing step of one type. */
 /* GEMM_K_MIN32: K_MIN with one min per 32 elements (Q4_K, Q5_K), whose min sums of two
  * columns fit one madd. */
-typedef enum { GEMM_LEGACY, GEMM_LEGACY_MIN, GEMM_K_MIN, GEMM_K_MIN32, GEMM_K_OFF } gemm_finish;
-/* Weight levels unsigned <= 15, 31, 63, 127, or signed (the kernels of simd_avx2_gemm.c). */
-typedef enum { GEMM_U16, GEMM_U31, GEMM_U63, GEMM_U127, GEMM_SIGNED } gemm_kernel;
+/* GEMM_K_SC32: type-0 K-quant with one signed scale per 32 elements (IQ4_XS), applied to
+ * the SIGNED kernel's int32 sums (mul[0..7]), no offset. GEMM_K0: type-0 K-quant whose
+ * kernel took the offset out already (GEMM_O32). */
+typedef enum { GEMM_LEGACY, GEMM_LEGACY_MIN, GEMM_K_MIN, GEMM_K_MIN32, GEMM_K_OFF, GEMM_K_SC32, GEMM_K0 } gemm_finish;
+/* Weight levels unsigned <= 15, 31, 63, 127, or signed (the kernels of simd_avx2_gemm.c);
+ * GEMM_O32: levels <= 63 stored as level + 32, the int16 sums starting from the
+ * activation's init (Q6_K). */
+typedef enum { GEMM_U16, GEMM_U31, GEMM_U63, GEMM_U127, GEMM_SIGNED, GEMM_O32 } gemm_kernel;
 
 /* Expand group g of one weight row into 256 levels in natural order plus metadata. */
 typedef void (*gemm_expand_fn)(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *meta);
@@ -101,6 +114,7 @@ struct cpu_gemm {
     gemm_finish finish;
     int offset;             /* legacy: levels are stored plus this (ysum carries the correction) */
     gemm_expand_fn expand;
+    int min_cols;           /* fewest activation columns for the tiled path (cpu_gemm_fns.min_cols) */
 };
 typedef struct cpu_gemm gemm_type;
 
@@ -112,8 +126,10 @@ extern const cpu_gemm_fns cpu_avx2_gemm_fns;
 void gemm_pack_x(const gemm_type *t, const void *xq, int64_t k, gemm_xgroup *dst);
 /* Expand rows (<= CPU_GEMM_ROWS; the rest of the panel is zero) into a panel. */
 void gemm_pack_w(const gemm_type *t, const void *w, size_t nb1, int rows, int64_t k, void *panel);
-/* The kernels (simd_avx2_gemm.c): out[j * ldo + i] for the panel's first `rows` rows. */
-void gemm_run(const gemm_type *t, const void *panel, int rows, int64_t k, const gemm_xgroup *x, size_t xs,
-              int64_t ncols, char *out, size_t ldo);
+/* The kernels (simd_avx2_gemm.c): out[j * ldo + i] for the first `rows` rows of the
+ * panels at panel, panel + ps, ... (rows > CPU_GEMM_ROWS: several panels run together,
+ * so each activation chunk loaded serves all of their tiles). */
+void gemm_run(const gemm_type *t, const void *panel, size_t ps, int rows, int64_t k, const gemm_xgroup *x,
+              size_t xs, int64_t ncols, char *out, size_t ldo);
 
 #endif

@@ -22,17 +22,19 @@
  * (cpu_simd_fns.vec_dot_rows: a chunk's rows against one column, activation loads shared
  * between rows; again exactly vec_dot's results).
  *
- * With a 4-column dot product (the fast device), enough columns (GEMM_MIN_N) and a tiled
- * mat-mat for the weight type (cpu_simd_fns.gemm), the tiled path runs instead: phase 1
- * quantizes each activation row as above and packs it (pack_x); phase 2 hands out units of
- * CPU_GEMM_ROWS weight rows (times a range of columns when there are few row units): the
- * thread expands them into its panel slot in the shared scratch and runs the panel against
- * the unit's columns. At most GEMM_MAX_SLOTS threads take part in phase 2. Outputs are the
- * same whatever the thread count (each output's arithmetic does not depend on its tile).
+ * With a 4-column dot product (the fast device), enough columns (the type's min_cols) and
+ * a tiled mat-mat for the weight type (cpu_simd_fns.gemm), the tiled path runs instead:
+ * phase 1 quantizes each activation row as above and packs it (pack_x); phase 2 hands out
+ * units of up to GEMM_PANELS x CPU_GEMM_ROWS weight rows (times a range of columns when
+ * there are few row units): the thread expands them into its slot of panels in the shared
+ * scratch and runs the panels together against the unit's columns. At most GEMM_MAX_SLOTS
+ * threads take part in phase 2. Outputs are the same whatever the thread count (each
+ * output's arithmetic does not depend on its tile).
  */
 #include "cpu.h"
 
 #include <stdatomic.h>
+#include <stdlib.h>
 
 #define CHUNK_ROWS 16
 /* Measured on Zen 3 (one thread reading every other unit of 14336-wide rows from DRAM,
@@ -46,58 +48,90 @@ static bool direct_x(const qg_tensor *node) {
 
 _Static_assert(sizeof(atomic_llong) <= CPU_ALIGN, "chunk counter fits its cache line");
 
-/* Fewest activation columns for the tiled path: below them the per-column path was
- * faster (measured on Zen 3: the panel expansion is not paid back). Most K-quants need
- * more columns, their vec_dot4 being faster. Tiled / per-column CPU time (one thread, 256
- * weight rows, k 4096 and 14336, under load): Q4_K 0.63-0.70 at 64 columns, 0.58-0.78 at
- * 128-192; Q3_K 1.37-1.42 at 64, 1.13 at 96, 0.70-0.94 at 128-192; Q5_K 1.20-1.25 at 64,
- * 1.03-1.05 at 96, 0.81-0.90 at 128-192; Q6_K 0.96-1.03 at 64-96, 0.79-0.99 at 128-192
- * (one outlier 1.16); Q2_K 0.94-1.29 at 128-192, so it keeps 256. A build may override
- * all, e.g. to time the per-column path: -DQG_CPU_GEMM_MIN_N=1000000000. */
-#ifdef QG_CPU_GEMM_MIN_N
-#define GEMM_MIN_N QG_CPU_GEMM_MIN_N
-#define GEMM_MIN_N_K QG_CPU_GEMM_MIN_N
-#define GEMM_MIN_N_Q2K QG_CPU_GEMM_MIN_N
-#else
-#define GEMM_MIN_N 64 /* 32-element block types and Q4_K */
-#define GEMM_MIN_N_K 128
-#define GEMM_MIN_N_Q2K 256
-#endif
+/* Fewest activation columns for the tiled path: the type's own figure (cpu_gemm_fns.
+ * min_cols, measured per type), GEMM_MIN_N_DEFAULT where the table has none. A build may
+ * override all, e.g. to time the per-column path: -DQG_CPU_GEMM_MIN_N=1000000000. */
+#define GEMM_MIN_N_DEFAULT 64
 #define GEMM_MAX_SLOTS 32
 #define GEMM_PANEL_BUDGET ((size_t)64 << 20)
 #define GEMM_MIN_COLS 32 /* fewest columns per unit when columns are split */
+/* Panels a work unit expands and runs together (cpu_gemm_fns.run_panels), so each
+ * activation chunk read from L3 serves np x CPU_GEMM_ROWS weight rows; halved while that
+ * would leave fewer than GEMM_MIN_UNITS row units. One thread alone gains from 4 (Zen 3,
+ * k=14336 n=512, kernel CPU time under load: Q4_0 60.7 GMAC/s against 51.8, Q6_K 41-45
+ * against 34), but the 2-thread `qg bench` on the idle machine did not: 5 alternated
+ * rounds, median GFLOP/s with 4 panels / 1 panel: Q4_0 192/201, Q8_0 140/152, Q4_K
+ * 175/176, Q6_K 164/176. So the default is 1; the environment variable
+ * QG_CPU_GEMM_PANELS=N (1..8, read once) sets it, the outputs being the same bits. */
+#ifdef QG_CPU_GEMM_PANELS
+#define GEMM_PANELS QG_CPU_GEMM_PANELS
+#else
+#define GEMM_PANELS 1
+#endif
+#define GEMM_MIN_UNITS 16
+
+static int64_t gemm_min_cols(const cpu_gemm_fns *gf, const cpu_gemm *g) {
+#ifdef QG_CPU_GEMM_MIN_N
+    (void)gf;
+    (void)g;
+    return QG_CPU_GEMM_MIN_N;
+#else
+    return gf->min_cols ? gf->min_cols(g) : GEMM_MIN_N_DEFAULT;
+#endif
+}
 
 /* The tiled mat-mat for this node on this processor, or NULL. */
 static const cpu_gemm_fns *gemm_for(const qg_tensor *node, const cpu_gemm **g) {
     const cpu_simd_fns *s = cpu_simd_best();
-    const qg_type wt = node->src[0]->type;
-    const int64_t min_n = wt == QG_TYPE_Q2_K                                          ? GEMM_MIN_N_Q2K
-                          : qg_type_get(wt)->block_size == 256 && wt != QG_TYPE_Q4_K ? GEMM_MIN_N_K
-                                                                                     : GEMM_MIN_N;
-    if (!s || !s->gemm || direct_x(node) || node->src[1]->ne[1] < min_n) return NULL;
+    if (!s || !s->gemm || direct_x(node)) return NULL;
     *g = s->gemm->find(node->src[0]->type);
-    return *g ? s->gemm : NULL;
+    if (!*g || node->src[1]->ne[1] < gemm_min_cols(s->gemm, *g)) return NULL;
+    return s->gemm;
 }
 
-static int64_t gemm_row_units(const qg_tensor *node) {
+static int panels_setting(void) {
+    static atomic_int cached; /* 0: not read yet (racing readers agree) */
+    int v = atomic_load_explicit(&cached, memory_order_relaxed);
+    if (v == 0) {
+        const char *e = getenv("QG_CPU_GEMM_PANELS");
+        v = e ? atoi(e) : GEMM_PANELS;
+        v = v < 1 ? 1 : v > 8 ? 8 : v;
+        atomic_store_explicit(&cached, v, memory_order_relaxed);
+    }
+    return v;
+}
+
+/* Panels per work unit (panels_setting(); 1 without run_panels). */
+static int gemm_panels(const qg_tensor *node, const cpu_gemm_fns *gf) {
     const qg_tensor *x = node->src[1];
-    return (node->src[0]->ne[1] + CPU_GEMM_ROWS - 1) / CPU_GEMM_ROWS * x->ne[2] * x->ne[3];
+    const int64_t blocks = (node->src[0]->ne[1] + CPU_GEMM_ROWS - 1) / CPU_GEMM_ROWS * x->ne[2] * x->ne[3];
+    int np = gf->run_panels ? panels_setting() : 1;
+    while (np > 1 && blocks / np < GEMM_MIN_UNITS) np /= 2;
+    return np;
 }
 
-/* Panel slots: one per taking part thread, at most one per row unit, GEMM_MAX_SLOTS, and
- * as many as fit GEMM_PANEL_BUDGET bytes (at least one). */
-static int64_t gemm_slots(const qg_tensor *node, size_t panel_size) {
-    int64_t u = gemm_row_units(node);
+/* Row units: up to np * CPU_GEMM_ROWS rows of one plane. */
+static int64_t gemm_row_units(const qg_tensor *node, int np) {
+    const qg_tensor *x = node->src[1];
+    const int64_t rows = (int64_t)np * CPU_GEMM_ROWS;
+    return (node->src[0]->ne[1] + rows - 1) / rows * x->ne[2] * x->ne[3];
+}
+
+/* Panel slots (of np panels): one per taking part thread, at most one per row unit,
+ * GEMM_MAX_SLOTS, and as many as fit GEMM_PANEL_BUDGET bytes (at least one). */
+static int64_t gemm_slots(const qg_tensor *node, int np, size_t slot_size) {
+    int64_t u = gemm_row_units(node, np);
     if (u > GEMM_MAX_SLOTS) u = GEMM_MAX_SLOTS;
-    const int64_t fit = (int64_t)(GEMM_PANEL_BUDGET / panel_size);
+    const int64_t fit = (int64_t)(GEMM_PANEL_BUDGET / slot_size);
     if (u > fit) u = fit;
     return u < 1 ? 1 : u;
 }
 
 static size_t gemm_shared_size(const qg_tensor *node, const cpu_gemm_fns *gf) {
     const int64_t k = node->src[0]->ne[0];
-    const size_t ps = gf->panel_size(k);
-    return CPU_ALIGN + (size_t)qg_nrows(node->src[1]) * gf->x_size(k) + (size_t)gemm_slots(node, ps) * ps;
+    const int np = gemm_panels(node, gf);
+    const size_t ss = (size_t)np * gf->panel_size(k);
+    return CPU_ALIGN + (size_t)qg_nrows(node->src[1]) * gf->x_size(k) + (size_t)gemm_slots(node, np, ss) * ss;
 }
 
 size_t cpu_mul_mat_shared_size(const qg_tensor *node) {
@@ -117,8 +151,9 @@ static qg_status gemm_run(const cpu_params *p, qg_tensor *node, const cpu_gemm_f
     const int64_t k = w->ne[0], m = w->ne[1], n = x->ne[1];
     const int64_t b2 = x->ne[2], b3 = x->ne[3];
     const int64_t r2 = b2 / w->ne[2], r3 = b3 / w->ne[3];
-    const size_t xs = gf->x_size(k), ps = gf->panel_size(k);
-    const int64_t slots = gemm_slots(node, ps), row_blocks = (m + CPU_GEMM_ROWS - 1) / CPU_GEMM_ROWS;
+    const int np = gemm_panels(node, gf), unit_rows = np * CPU_GEMM_ROWS;
+    const size_t xs = gf->x_size(k), ps = gf->panel_size(k), ss = (size_t)np * ps;
+    const int64_t slots = gemm_slots(node, np, ss), row_blocks = (m + unit_rows - 1) / unit_rows;
     atomic_llong *next = (atomic_llong *)p->wshared;
     char *xpack = (char *)p->wshared + CPU_ALIGN;
     char *panels = xpack + (size_t)qg_nrows(x) * xs;
@@ -138,7 +173,7 @@ static qg_status gemm_run(const cpu_params *p, qg_tensor *node, const cpu_gemm_f
     if (p->ith >= active) return QG_OK;
 
     /* split columns too when there are fewer row units than about 4 per thread */
-    const int64_t row_units = gemm_row_units(node);
+    const int64_t row_units = gemm_row_units(node, np);
     int64_t col_parts = 1;
     if (row_units < 4 * (int64_t)p->nth) {
         col_parts = (4 * (int64_t)p->nth + row_units - 1) / row_units;
@@ -146,23 +181,30 @@ static qg_status gemm_run(const cpu_params *p, qg_tensor *node, const cpu_gemm_f
         if (col_parts > most) col_parts = most;
     }
     const int64_t cols = (n + col_parts - 1) / col_parts;
-    char *panel = panels + (size_t)p->ith * ps;
+    char *panel = panels + (size_t)p->ith * ss;
     int64_t have = -1; /* row unit whose panel the slot holds */
     for (int64_t u = p->ith; u < row_units * col_parts; u = atomic_fetch_add_explicit(next, 1, memory_order_relaxed)) {
         const int64_t ru = u / col_parts, cp = u % col_parts;
-        const int64_t plane = ru / row_blocks, i0 = ru % row_blocks * CPU_GEMM_ROWS;
+        const int64_t plane = ru / row_blocks, i0 = ru % row_blocks * unit_rows;
         const int64_t i2 = plane % b2, i3 = plane / b2;
-        const int rows = (int)(m - i0 < CPU_GEMM_ROWS ? m - i0 : CPU_GEMM_ROWS);
+        const int rows = (int)(m - i0 < unit_rows ? m - i0 : unit_rows);
         const int64_t j0 = cp * cols, nc = n - j0 < cols ? n - j0 : cols;
         if (nc <= 0) continue;
         if (ru != have) {
             const char *wrow = (const char *)w->data + (size_t)(i2 / r2) * w->nb[2] + (size_t)(i3 / r3) * w->nb[3] +
                                (size_t)i0 * w->nb[1];
-            gf->pack_w(g, wrow, w->nb[1], rows, k, panel);
+            for (int q = 0; q * CPU_GEMM_ROWS < rows; q++) {
+                const int r = rows - q * CPU_GEMM_ROWS < CPU_GEMM_ROWS ? rows - q * CPU_GEMM_ROWS : CPU_GEMM_ROWS;
+                gf->pack_w(g, wrow + (size_t)q * CPU_GEMM_ROWS * w->nb[1], w->nb[1], r, k, panel + (size_t)q * ps);
+            }
             have = ru;
         }
-        gf->run(g, panel, rows, k, xpack + (size_t)((i3 * b2 + i2) * n + j0) * xs, xs, nc,
-                cpu_row_ptr(node, j0, i2, i3) + (size_t)i0 * sizeof(float), node->nb[1]);
+        const char *xc = xpack + (size_t)((i3 * b2 + i2) * n + j0) * xs;
+        char *oc = cpu_row_ptr(node, j0, i2, i3) + (size_t)i0 * sizeof(float);
+        if (rows > CPU_GEMM_ROWS)
+            gf->run_panels(g, panel, ps, rows, k, xc, xs, nc, oc, node->nb[1]);
+        else
+            gf->run(g, panel, rows, k, xc, xs, nc, oc, node->nb[1]);
     }
     return QG_OK;
 }

@@ -42,6 +42,14 @@ typedef struct cpu_gemm_fns {
     /* out + j*ldo bytes, floats 0..rows-1: the panel's rows against columns x + j*xs bytes. */
     void (*run)(const cpu_gemm *g, const void *panel, int rows, int64_t k, const void *x, size_t xs,
                 int64_t ncols, char *out, size_t ldo);
+    /* Like run for rows (> CPU_GEMM_ROWS allowed) spread over consecutive panels ps bytes
+     * apart (panel p holds rows 16p..): each activation chunk is loaded once for all of
+     * them. NULL: none (run per panel). */
+    void (*run_panels)(const cpu_gemm *g, const void *panels, size_t ps, int rows, int64_t k, const void *x,
+                       size_t xs, int64_t ncols, char *out, size_t ldo);
+    /* Fewest activation columns from which the tiled path pays for this type (measured per
+     * type); NULL: the caller's default. */
+    int64_t (*min_cols)(const cpu_gemm *g);
 } cpu_gemm_fns;
 
 typedef struct cpu_simd_fns {
@@ -88,7 +96,21 @@ bool cpu_simd_avx2_usable(void);
 /* The NEON (dot-product) table if compiled in (aarch64), and whether the CPU has it. */
 const cpu_simd_fns *cpu_simd_neon(void);
 bool cpu_simd_neon_usable(void);
-/* The best table this processor can run, or NULL (scalar only). */
+/* The AVX-512 tables if compiled in (QG_CPU_AVX512; simd_table_avx512.c): the AVX-512
+ * functions where there are some, the AVX2 ones elsewhere, for a processor with AVX2,
+ * FMA, F16C, AVX-512 F, BW, VL, DQ (cpu_simd_avx512_usable(cpu_features())) and the
+ * optional features feats: "avx512-novnni" (0), "avx512" (VNNI: the integer dots),
+ * "avx512-bf16" (VNNI | BF16: also the BF16 dot with VDPBF16PS). */
+#define CPU_AVX512_VNNI 1u
+#define CPU_AVX512_BF16 2u
+const cpu_simd_fns *cpu_simd_avx512(unsigned feats);
+bool cpu_simd_avx512_usable(const char *features);
+/* The best table this processor can run, or NULL (scalar only). Decided once: the best
+ * of avx512(-bf16), avx2, neon that CPUID / AT_HWCAP allow, lowered (never raised) by the
+ * environment variable QG_CPU_SIMD=scalar|avx2|avx512|neon, for debugging. */
 const cpu_simd_fns *cpu_simd_best(void);
+/* The same choice for given cpu_features() words, NEON usability and QG_CPU_SIMD value
+ * (NULL: unset), for tests. */
+const cpu_simd_fns *cpu_simd_pick(const char *features, bool neon_usable, const char *override);
 
 #endif

@@ -25,6 +25,18 @@ QG_AVX2_DOTS(QG_AVX2_DECLARE_DOT)
     void cpu_avx2_vec_dot4_##t(int64_t n, const void *x, const void *y, size_t ys, float *out);
 QG_AVX2_DOTS4(QG_AVX2_DECLARE_DOT4)
 
+/* Several weight rows x, x + xs, ... against one activation row (cpu_dot_rows_fn of
+ * simd.h): the super-block types (simd_avx2_kquants_dot.c). */
+#define QG_AVX2_KQ_DOT_ROWS(X) X(q2_K) X(q3_K) X(q4_K) X(q5_K) X(q6_K) X(iq4_xs)
+#define QG_AVX2_DECLARE_KQ_DOT_ROWS(t) \
+    void cpu_avx2_vec_dot_rows_##t(int64_t n, const void *x, size_t xs, const void *y, float *out, int nrows);
+QG_AVX2_KQ_DOT_ROWS(QG_AVX2_DECLARE_KQ_DOT_ROWS)
+
+/* The FP8 types' four-column and multi-row dot products (simd_avx2_fp8.c). */
+#define QG_AVX2_FP8(X) X(f8_e4m3) X(f8_e5m2) X(mxfp8_e4m3) X(mxfp8_e5m2)
+QG_AVX2_FP8(QG_AVX2_DECLARE_DOT4)
+QG_AVX2_FP8(QG_AVX2_DECLARE_KQ_DOT_ROWS)
+
 void cpu_avx2_from_float_q8_0(const float *x, void *y, int64_t n);
 void cpu_avx2_from_float_q8_1(const float *x, void *y, int64_t n);
 void cpu_avx2_from_float_q8_K(const float *x, void *y, int64_t n);

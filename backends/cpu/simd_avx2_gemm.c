@@ -2,24 +2,31 @@
  * GEMM_R = 4 weight rows x GEMM_C = 2 activation columns runs over a k-chunk of
  * GEMM_KG groups, for every column pair of a block of GEMM_NB columns, continuing the
  * running sums the panel keeps per row and column; then the next k-chunk. A chunk of the
- * panel (4 tiles x GEMM_KG groups) stays in L1 while the column pairs stream past it; the
- * next pair's chunk is prefetched (at n = 512, k = 14336 the packed columns come from L3).
+ * panels (4 tiles each x GEMM_KG groups) stays near (L1/L2) while the column pairs stream
+ * past it; the next pair's chunk is prefetched (at n = 512, k = 14336 the packed columns
+ * come from L3, so a run takes several panels at once: each column chunk loaded then
+ * serves all of their tiles).
  *
  * Per group, each of the 8 steps loads one vector of every row and column and multiplies
  * them with maddubs (unsigned weight bytes x signed activation bytes, int16 pair sums):
  *  - U16, U31, U63 (levels <= 15, 31, 63): 8, 4 or 2 steps add in int16 (the lanes stay
- *    below 2^15), then a madd with the row's lane multipliers widens to int32;
+ *    below 2^15), then a madd with the row's lane multipliers widens to int32 (U63: no
+ *    type uses it now);
+ *  - O32 (Q6_K: level + 32 <= 63): like U31, 4 steps per madd, the int16 sums starting
+ *    from -32 times the activation sums of the round, which keeps them below 2^15 and
+ *    takes the offset out (no correction in the finish);
  *  - U127 (levels <= 127; no type uses it now): each step is widened at once;
- *  - SIGNED (Q8_0, IQ4_NL, MXFP4): |w| times y with w's sign moved onto y (activations
- *    never hold -128), widened at once.
+ *  - SIGNED (Q8_0, IQ4_NL, MXFP4, IQ4_XS): |w| times y with w's sign moved onto y
+ *    (activations never hold -128: Q8_0 and Q8_K clamp to +-127), widened at once.
  * The group's int32 vector (lane s = elements 32s..32s+31) is then finished:
  *  - legacy: minus the offset correction, times d_w * d_y per block, added to 8 float
  *    lanes per output (plus m * s for type-1 weights); the lanes are summed at the end;
  *  - K-quants: the eight outputs' vectors are summed horizontally together (offset
  *    types: after subtracting the offset sums from the activation's bsums, exact in
  *    int32), the min sums likewise (Q4_K / Q5_K: two columns per madd, from sums of 32
- *    quants), then the super-block is evaluated in double exactly as the scalar
- *    reference does, so results are bitwise those of vec_dot.
+ *    quants; IQ4_XS: each sum of 32 times its scale first, in int32), then the
+ *    super-block is evaluated in double exactly as the scalar reference does, so
+ *    results are bitwise those of vec_dot.
  * Every output sees the same operations whatever tile, thread or column pairing it falls
  * in (padding rows and a repeated last column are computed and dropped).
  */
@@ -132,9 +139,12 @@ static inline __attribute__((always_inline)) void step_s(const uint8_t *w, const
 static inline __attribute__((always_inline)) void group_dot(gemm_kernel KER, const uint8_t *lev,
                                                             const gemm_wmeta *meta, const gemm_xgroup *y[GEMM_C],
                                                             __m256i v[GEMM_R][GEMM_C]) {
-    if (KER == GEMM_U16 || KER == GEMM_U31 || KER == GEMM_U63) {
-        /* int16 lanes take 2 products per step: S steps of levels <= 15, 31, 63 stay below 2^15 */
-        const int S = KER == GEMM_U16 ? 8 : KER == GEMM_U31 ? 4 : 2;
+    if (KER == GEMM_U16 || KER == GEMM_U31 || KER == GEMM_U63 || KER == GEMM_O32) {
+        /* int16 lanes take 2 products per step: S steps of levels <= 15, 31, 63 stay below
+         * 2^15. GEMM_O32: starting from -32 times the round's activation sums, every
+         * partial sum is that of (level - 32) * y over the steps done plus -32 * y over the
+         * rest, at most 8 * 32 * 127 < 2^15 in magnitude, so a round takes 4 steps. */
+        const int S = KER == GEMM_U16 ? 8 : KER == GEMM_U31 || KER == GEMM_O32 ? 4 : 2;
         UNROLL
         for (int r = 0; r < GEMM_R; r++)
             UNROLL
@@ -145,7 +155,8 @@ static inline __attribute__((always_inline)) void group_dot(gemm_kernel KER, con
             UNROLL
             for (int r = 0; r < GEMM_R; r++)
                 UNROLL
-                for (int c = 0; c < GEMM_C; c++) a[r][c] = _mm256_setzero_si256();
+                for (int c = 0; c < GEMM_C; c++)
+                    a[r][c] = KER == GEMM_O32 ? ld(y[c]->init[j0 / 4]) : _mm256_setzero_si256();
             ROLLED
             for (int j = j0; j < j0 + S; j++) step_u(lev + 32 * j, y[0]->q + 32 * j, y[1]->q + 32 * j, a);
             UNROLL
@@ -258,10 +269,15 @@ static inline __attribute__((always_inline)) void tile(gemm_kernel KER, gemm_fin
         UNROLL
         for (int r = 0; r < GEMM_R; r++) {
             const __m256i mins = ld(m[r].mins);
+            const __m256i sc32 =
+                FIN == GEMM_K_SC32 ? _mm256_cvtepi16_epi32(_mm_load_si128((const __m128i *)m[r].mul)) : mins;
             UNROLL
             for (int c = 0; c < GEMM_C; c++) {
                 __m256i corr;
-                if (FIN == GEMM_K_OFF) {
+                if (FIN == GEMM_K_SC32) {
+                    /* |sum of 32 products| <= 32 * 127 * 128, times |scale| <= 32: exact in int32 */
+                    dots[r * GEMM_C + c] = _mm256_mullo_epi32(v[r][c], sc32);
+                } else if (FIN == GEMM_K_OFF) {
                     /* the offsets' correction goes in before the reduction (all of it exact int32) */
                     corr = _mm256_madd_epi16(mins, ld(y[c]->bs));
                     dots[r * GEMM_C + c] = _mm256_sub_epi32(v[r][c], corr);
@@ -288,7 +304,7 @@ static inline __attribute__((always_inline)) void tile(gemm_kernel KER, gemm_fin
                                                     _mm_load_pd(m[2 * h + 1].kd), 1);
             const __m256d is = _mm256_cvtepi32_pd(h ? _mm256_extracti128_si256(isum, 1) : _mm256_castsi256_si128(isum));
             __m256d t;
-            if (FIN == GEMM_K_OFF) {
+            if (FIN == GEMM_K_OFF || FIN == GEMM_K_SC32 || FIN == GEMM_K0) {
                 t = _mm256_mul_pd(_mm256_mul_pd(ydv, dv), is);
             } else {
                 const __m256d nv = _mm256_insertf128_pd(_mm256_castpd128_pd256(_mm_load_pd(m[2 * h].kd + 2)),
@@ -337,6 +353,8 @@ TILE_FN(tile_u31_legmin, GEMM_U31, GEMM_LEGACY_MIN)
 TILE_FN(tile_u31_kmin, GEMM_U31, GEMM_K_MIN)
 TILE_FN(tile_u31_kmin32, GEMM_U31, GEMM_K_MIN32)
 TILE_FN(tile_u63_koff, GEMM_U63, GEMM_K_OFF)
+TILE_FN(tile_signed_ksc32, GEMM_SIGNED, GEMM_K_SC32)
+TILE_FN(tile_o32_k0, GEMM_O32, GEMM_K0)
 
 static tile_fn pick(const gemm_type *t) {
     switch (t->kernel) {
@@ -359,7 +377,8 @@ static tile_fn pick(const gemm_type *t) {
              : t->finish == GEMM_K_MIN32 ? tile_u31_kmin32
                                          : NULL;
     case GEMM_U63: return tile_u63_koff;
-    case GEMM_SIGNED: return tile_signed_leg;
+    case GEMM_O32: return tile_o32_k0;
+    case GEMM_SIGNED: return t->finish == GEMM_K_SC32 ? tile_signed_ksc32 : tile_signed_leg;
     }
     return NULL;
 }
@@ -374,18 +393,17 @@ static inline void prefetch_pair(const gemm_xgroup *x, size_t xs, int64_t j, boo
     }
 }
 
-void gemm_run(const gemm_type *t, const void *panel, int rows, int64_t k, const gemm_xgroup *x, size_t xs,
-              int64_t ncols, char *out, size_t ldo) {
+void gemm_run(const gemm_type *t, const void *panel, size_t ps, int rows, int64_t k, const gemm_xgroup *x,
+              size_t xs, int64_t ncols, char *out, size_t ldo) {
     const tile_fn fn = pick(t);
     const bool legacy = t->finish == GEMM_LEGACY || t->finish == GEMM_LEGACY_MIN;
     const int64_t groups = gemm_groups(k);
-    const int tiles = (rows + GEMM_R - 1) / GEMM_R;
-    void *pv = (void *)(uintptr_t)panel;
-    char *acc = gemm_panel_acc(pv, groups);
-    const size_t col_acc = CPU_GEMM_ROWS * 32; /* accumulator bytes of one column */
+    const int tiles = (rows + GEMM_R - 1) / GEMM_R; /* over all panels */
+    const size_t col_acc = CPU_GEMM_ROWS * 32;      /* accumulator bytes of one column in one panel */
+    char *base = (char *)(uintptr_t)panel;
     for (int64_t jb = 0; jb < ncols; jb += GEMM_NB) {
         const int64_t nb = ncols - jb < GEMM_NB ? ncols - jb : GEMM_NB;
-        memset(acc, 0, (size_t)nb * col_acc);
+        for (int p = 0; p * CPU_GEMM_ROWS < rows; p++) memset(gemm_panel_acc(base + p * ps, groups), 0, (size_t)nb * col_acc);
         for (int64_t g0 = 0; g0 < groups; g0 += GEMM_KG) {
             const int64_t g1 = groups - g0 < GEMM_KG ? groups : g0 + GEMM_KG;
             for (int64_t jj = 0; jj < nb; jj += GEMM_C) {
@@ -393,18 +411,23 @@ void gemm_run(const gemm_type *t, const void *panel, int rows, int64_t k, const 
                 const bool two = jj + 1 < nb;
                 const gemm_xgroup *y0 = (const gemm_xgroup *)((const char *)x + (size_t)(jb + jj) * xs);
                 const gemm_xgroup *y1 = two ? (const gemm_xgroup *)((const char *)y0 + xs) : y0;
-                char *a0 = acc + (size_t)jj * col_acc, *a1 = two ? a0 + col_acc : a0;
                 if (jj + GEMM_C < nb) prefetch_pair(x, xs, jb + jj + GEMM_C, jj + GEMM_C + 1 < nb, g0, g1);
-                for (int ti = 0; ti < tiles; ti++)
-                    fn(gemm_panel_levels(pv, groups, ti, 0), gemm_panel_meta(pv, groups, ti, 0), y0, y1, g0, g1,
-                       a0 + ti * GEMM_R * 32, a1 + ti * GEMM_R * 32);
+                for (int ti = 0; ti < tiles; ti++) {
+                    void *pv = base + (size_t)(ti / GEMM_TILES) * ps;
+                    const int tp = ti % GEMM_TILES;
+                    char *a0 = gemm_panel_acc(pv, groups) + (size_t)jj * col_acc + tp * GEMM_R * 32;
+                    char *a1 = two ? a0 + col_acc : a0;
+                    fn(gemm_panel_levels(pv, groups, tp, 0), gemm_panel_meta(pv, groups, tp, 0), y0, y1, g0, g1, a0, a1);
+                }
             }
         }
         for (int64_t c = 0; c < nb; c++) {
             float *o = (float *)(out + (size_t)(jb + c) * ldo);
-            const char *a = acc + (size_t)c * col_acc;
-            for (int r = 0; r < rows; r++)
-                o[r] = legacy ? hsum_ps(_mm256_load_ps((const float *)(a + 32 * r))) : (float)*(const double *)(a + 32 * r);
+            for (int r = 0; r < rows; r++) {
+                const char *a = gemm_panel_acc(base + (size_t)(r / CPU_GEMM_ROWS) * ps, groups) + (size_t)c * col_acc +
+                                32 * (r % CPU_GEMM_ROWS);
+                o[r] = legacy ? hsum_ps(_mm256_load_ps((const float *)a)) : (float)*(const double *)a;
+            }
         }
     }
 }

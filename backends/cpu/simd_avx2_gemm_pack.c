@@ -5,8 +5,10 @@
  * Levels are stored unsigned where the type allows it (the kernels multiply unsigned
  * weight bytes with signed activation bytes): Q4_0 and Q5_0 keep their stored codes and
  * the offset (8, 16) comes back through the activation block sums; Q3_K and Q6_K keep
- * level + 4 / + 32, and the offset times the sub-block scale goes into `mins`, which the
- * kernel multiplies with the activation's bsums. Q8_0, IQ4_NL and MXFP4 levels are signed.
+ * level + 4 / + 32: Q3_K's offset times the sub-block scale goes into `mins`, which the
+ * kernel multiplies with the activation's bsums; Q6_K's is taken off by the activation's
+ * init sums (GEMM_O32). Q8_0, IQ4_NL, MXFP4 and IQ4_XS levels
+ * are signed.
  * A panel is expanded once and used for every activation column; the interleave, the
  * nibble splits of Q4_0/Q4_1/Q5_0/Q5_1/Q4_K and the Q6_K level assembly use AVX2, the
  * rarer types plain C.
@@ -193,10 +195,7 @@ static void expand_q6_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gem
         _mm256_storeu_si256((__m256i *)(o + 96), _mm256_or_si256(_mm256_and_si256(_mm256_srli_epi16(ql1, 4), m4),
                                                                  _mm256_and_si256(_mm256_srli_epi16(qh, 2), m30)));
     }
-    for (int p = 0; p < 16; p++) {
-        m->mul[p] = x->scales[p];
-        m->mins[p] = (int16_t)(32 * x->scales[p]);
-    }
+    for (int p = 0; p < 16; p++) m->mul[p] = x->scales[p];
     k_d(m, x->d, 0);
 }
 
@@ -232,19 +231,46 @@ static void expand_q2_K(const void *row, int64_t k, int64_t g, uint8_t *lev, gem
     k_d(m, x->d, x->dmin);
 }
 
+/* min_cols: below it the per-column path was faster (measured on Zen 3: the panel
+ * expansion is not paid back; most K-quants need more columns, their vec_dot4 being
+ * faster). Tiled / per-column CPU time (one thread, 256 weight rows, k 4096 and 14336,
+ * under load): Q4_K 0.63-0.70 at 64 columns, 0.58-0.78 at 128-192; Q3_K 1.37-1.42 at 64,
+ * 1.13 at 96, 0.70-0.94 at 128-192; Q5_K 1.20-1.25 at 64, 1.03-1.05 at 96, 0.81-0.90 at
+ * 128-192; Q6_K 0.96-1.03 at 64-96, 0.79-0.99 at 128-192 (one outlier 1.16); Q2_K
+ * 0.94-1.29 at 128-192, so it keeps 256. IQ4_XS (tiled = pack_x + pack_w + 4-panel run,
+ * per-column = vec_dot4; 256 rows): 0.90-0.92 at 64 columns, 0.80-0.89 at 96, 0.87-1.03
+ * at 128, k 4096 and 14336. */
+/* IQ4_XS: signed levels from the IQ4_NL table (a byte shuffle per 16 codes), the eight
+ * scales ls - 32 in mul[0..7]. */
+static void expand_iq4_xs(const void *row, int64_t k, int64_t g, uint8_t *lev, gemm_wmeta *m) {
+    (void)k;
+    const qg_block_iq4_xs *x = (const qg_block_iq4_xs *)row + g;
+    const __m128i tab = _mm_loadu_si128((const __m128i *)iq4_levels), m4 = _mm_set1_epi8(15);
+    for (int ib = 0; ib < 8; ib++) {
+        const __m128i q = _mm_loadu_si128((const __m128i *)(x->qs + 16 * ib));
+        _mm_storeu_si128((__m128i *)(lev + 32 * ib), _mm_shuffle_epi8(tab, _mm_and_si128(q, m4)));
+        _mm_storeu_si128((__m128i *)(lev + 32 * ib + 16),
+                         _mm_shuffle_epi8(tab, _mm_and_si128(_mm_srli_epi16(q, 4), m4)));
+        const int lo = (x->scales_l[ib / 2] >> (4 * (ib % 2))) & 15, hi = (x->scales_h >> (2 * ib)) & 3;
+        m->mul[ib] = (int16_t)((lo | (hi << 4)) - 32);
+    }
+    k_d(m, x->d, 0);
+}
+
 static const gemm_type types[] = {
-    {QG_TYPE_Q4_0, GEMM_U16, GEMM_LEGACY, 8, expand_q4_0},
-    {QG_TYPE_Q4_1, GEMM_U16, GEMM_LEGACY_MIN, 0, expand_q4_1},
-    {QG_TYPE_Q5_0, GEMM_U31, GEMM_LEGACY, 16, expand_q5_0},
-    {QG_TYPE_Q5_1, GEMM_U31, GEMM_LEGACY_MIN, 0, expand_q5_1},
-    {QG_TYPE_Q8_0, GEMM_SIGNED, GEMM_LEGACY, 0, expand_q8_0},
-    {QG_TYPE_IQ4_NL, GEMM_SIGNED, GEMM_LEGACY, 0, expand_iq4_nl},
-    {QG_TYPE_MXFP4, GEMM_SIGNED, GEMM_LEGACY, 0, expand_mxfp4},
-    {QG_TYPE_Q2_K, GEMM_U16, GEMM_K_MIN, 0, expand_q2_K},
-    {QG_TYPE_Q3_K, GEMM_U16, GEMM_K_OFF, 0, expand_q3_K},
-    {QG_TYPE_Q4_K, GEMM_U16, GEMM_K_MIN32, 0, expand_q4_K},
-    {QG_TYPE_Q5_K, GEMM_U31, GEMM_K_MIN32, 0, expand_q5_K},
-    {QG_TYPE_Q6_K, GEMM_U63, GEMM_K_OFF, 0, expand_q6_K},
+    {QG_TYPE_Q4_0, GEMM_U16, GEMM_LEGACY, 8, expand_q4_0, 64},
+    {QG_TYPE_Q4_1, GEMM_U16, GEMM_LEGACY_MIN, 0, expand_q4_1, 64},
+    {QG_TYPE_Q5_0, GEMM_U31, GEMM_LEGACY, 16, expand_q5_0, 64},
+    {QG_TYPE_Q5_1, GEMM_U31, GEMM_LEGACY_MIN, 0, expand_q5_1, 64},
+    {QG_TYPE_Q8_0, GEMM_SIGNED, GEMM_LEGACY, 0, expand_q8_0, 64},
+    {QG_TYPE_IQ4_NL, GEMM_SIGNED, GEMM_LEGACY, 0, expand_iq4_nl, 64},
+    {QG_TYPE_MXFP4, GEMM_SIGNED, GEMM_LEGACY, 0, expand_mxfp4, 64},
+    {QG_TYPE_Q2_K, GEMM_U16, GEMM_K_MIN, 0, expand_q2_K, 256},
+    {QG_TYPE_Q3_K, GEMM_U16, GEMM_K_OFF, 0, expand_q3_K, 128},
+    {QG_TYPE_Q4_K, GEMM_U16, GEMM_K_MIN32, 0, expand_q4_K, 64},
+    {QG_TYPE_Q5_K, GEMM_U31, GEMM_K_MIN32, 0, expand_q5_K, 128},
+    {QG_TYPE_Q6_K, GEMM_O32, GEMM_K0, 0, expand_q6_K, 128},
+    {QG_TYPE_IQ4_XS, GEMM_SIGNED, GEMM_K_SC32, 0, expand_iq4_xs, 64},
 };
 
 const gemm_type *gemm_type_get(qg_type weight) {
@@ -283,12 +309,23 @@ static void pack_x(const cpu_gemm *t, const void *xq, int64_t k, void *dst) {
     gemm_xgroup *out = dst;
     const int64_t groups = gemm_groups(k);
     memset(out, 0, (size_t)groups * sizeof *out);
-    if (t->finish == GEMM_K_MIN || t->finish == GEMM_K_MIN32 || t->finish == GEMM_K_OFF) {
+    if (t->finish == GEMM_K_MIN || t->finish == GEMM_K_MIN32 || t->finish == GEMM_K_OFF || t->finish == GEMM_K_SC32 ||
+        t->finish == GEMM_K0) {
         const qg_block_q8_K *y = xq;
         for (int64_t g = 0; g < groups; g++) {
             interleave(y[g].qs, out[g].q);
             out[g].d[0] = y[g].d;
             memcpy(out[g].bs, y[g].bsums, sizeof out[g].bs);
+            if (t->kernel == GEMM_O32) {
+                /* |init| <= 32 * 8 * 127 */
+                for (int h = 0; h < 2; h++)
+                    for (int p = 0; p < 16; p++) {
+                        int sum = 0;
+                        for (int e = 0; e < 8; e++) sum += y[g].qs[16 * p + 8 * h + e];
+                        out[g].init[h][p] = (int16_t)(-32 * sum);
+                    }
+                continue;
+            }
             for (int j = 0; j < 8; j++) out[g].bs32[j] = (int16_t)(y[g].bsums[2 * j] + y[g].bsums[2 * j + 1]);
         }
         return;
@@ -345,8 +382,15 @@ static size_t x_size(int64_t k) { return (size_t)gemm_groups(k) * sizeof(gemm_xg
 
 static void run(const cpu_gemm *t, const void *panel, int rows, int64_t k, const void *x, size_t xs, int64_t ncols,
                 char *out, size_t ldo) {
-    gemm_run(t, panel, rows, k, x, xs, ncols, out, ldo);
+    gemm_run(t, panel, 0, rows, k, x, xs, ncols, out, ldo);
 }
+
+static void run_panels(const cpu_gemm *t, const void *panels, size_t ps, int rows, int64_t k, const void *x,
+                       size_t xs, int64_t ncols, char *out, size_t ldo) {
+    gemm_run(t, panels, ps, rows, k, x, xs, ncols, out, ldo);
+}
+
+static int64_t min_cols(const cpu_gemm *t) { return t->min_cols; }
 
 const cpu_gemm_fns cpu_avx2_gemm_fns = {
     .find = gemm_type_get,
@@ -355,4 +399,6 @@ const cpu_gemm_fns cpu_avx2_gemm_fns = {
     .pack_x = pack_x,
     .pack_w = pack_w,
     .run = run,
+    .run_panels = run_panels,
+    .min_cols = min_cols,
 };

@@ -1,0 +1,271 @@
+/* The NEON tiled mat-mat (cpu_simd_neon()->gemm, simd_neon_gemm*.c) against the NEON
+ * per-column dot product, as a standalone program (no cmocka) that tests/cpu_simd.cmake
+ * cross-compiles for aarch64 and runs under qemu-aarch64 next to cpu_simd_neon_check.
+ *
+ * For every weight type with a tiled path (the block-32 types, the K-quants and IQ4_XS;
+ * each of them must have one), weights and activations are packed and run the way
+ * ops_mul_mat.c drives the table: activation rows quantized by the partner type (random
+ * raw blocks with consistent sums, quantized random floats, or saturated at +-127)
+ * packed with pack_x, weight rows (random raw blocks with sane scales, quantized random
+ * floats, or saturated) expanded CPU_GEMM_ROWS at a time into one reused panel with
+ * pack_w, and run over all columns. Shapes leave partial register tiles and panels (row
+ * counts 5, 37, 17, 3, 20, 11), odd and small column counts, and k that is not a multiple
+ * of 256 for the block-32 types. Each output is compared with vec_dot of its weight row and
+ * activation column: K-quants and IQ4_XS bit for bit, the others within
+ * 2 (blocks + 16) FLT_EPSILON sum |w| |y| (plus |block min| |y| for Q4_1 / Q5_1), the
+ * bound of test_cpu_gemm.c. The same columns run again split at an odd column must give
+ * the same bits, and guard bytes after the packed columns, the panel and the outputs must
+ * stay untouched. Exit 0 on success, 1 on a mismatch, 77 without the dot-product
+ * extension.
+ */
+#include <float.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "backends/cpu/simd.h"
+#include "simd_weight_cases.h"
+
+#define GUARD 64
+
+static uint64_t rng = 0x9E3779B97F4A7C15ull;
+
+static uint64_t rnd(void) {
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+static float unif(float lo, float hi) { return lo + (hi - lo) * (float)((rnd() >> 40) * (1.0 / 16777216.0)); }
+
+static float gauss(void) {
+    const double u1 = ((rnd() >> 11) + 1.0) * (1.0 / 9007199254740993.0), u2 = (rnd() >> 11) * (1.0 / 9007199254740992.0);
+    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
+}
+
+static int failures, checks;
+
+#define FAIL(...)                                           \
+    do {                                                    \
+        if (failures < 40) printf("FAIL " __VA_ARGS__);     \
+        failures++;                                         \
+    } while (0)
+
+static const wcase *find_case(qg_type t) {
+    for (int i = 0; i < N_CASES; i++)
+        if (cases[i].type == t) return &cases[i];
+    return NULL;
+}
+
+/* Weight row: mode 0 random raw bytes with sane scales, 1 quantized from random floats,
+ * 2 saturated (all bytes 0xFF or 0x80, sane scales). */
+static void make_w(const wcase *c, const qg_type_traits *t, int64_t k, int mode, unsigned char *w) {
+    const size_t bytes = qg_row_size(t->type, k);
+    if (mode == 1) {
+        float *f = malloc((size_t)k * sizeof(float));
+        for (int64_t i = 0; i < k; i++) f[i] = gauss() * (i % 7 == 0 ? 3.0f : 0.5f);
+        t->from_float(f, w, k);
+        free(f);
+        return;
+    }
+    for (size_t i = 0; i < bytes; i++) w[i] = (unsigned char)rnd();
+    if (mode == 2) memset(w, (rnd() & 1) ? 0xFF : 0x80, bytes);
+    for (int64_t b = 0; b < k / t->block_size; b++) {
+        unsigned char *blk = w + (size_t)b * t->type_size;
+        for (int j = 0; j < c->n_f16; j++) {
+            const uint16_t h = qg_fp32_to_fp16(unif(-2.0f, 2.0f));
+            memcpy(blk + c->f16_off[j], &h, 2);
+        }
+        if (c->e8m0_off >= 0) blk[c->e8m0_off] = (unsigned char)(110 + rnd() % 30);
+    }
+}
+
+/* Activation row in the partner type: sat 0 random raw quants with a consistent Q8_1 s /
+ * Q8_K bsums (or, every third row, quantized random floats), else every quant at sat. */
+static void make_y(qg_type vdt, int64_t k, int sat, unsigned char *y) {
+    if (!sat && rnd() % 3 == 0) {
+        float *f = malloc((size_t)k * sizeof(float));
+        for (int64_t i = 0; i < k; i++) f[i] = gauss();
+        qg_type_get(vdt)->from_float(f, y, k);
+        free(f);
+        return;
+    }
+    if (vdt == QG_TYPE_Q8_K) {
+        for (int64_t b = 0; b < k / 256; b++) {
+            unsigned char *blk = y + (size_t)b * 292;
+            const float d = unif(0.001f, 0.5f);
+            int8_t qs[256];
+            int16_t bs[16];
+            for (int j = 0; j < 256; j++) qs[j] = (int8_t)(sat ? sat : (int)(rnd() % 255) - 127);
+            for (int g = 0; g < 16; g++) {
+                int s = 0;
+                for (int l = 0; l < 16; l++) s += qs[16 * g + l];
+                bs[g] = (int16_t)s;
+            }
+            memcpy(blk, &d, 4);
+            memcpy(blk + 4, qs, 256);
+            memcpy(blk + 260, bs, 32);
+        }
+        return;
+    }
+    const size_t bsz = vdt == QG_TYPE_Q8_0 ? 34 : 36;
+    for (int64_t b = 0; b < k / 32; b++) {
+        unsigned char *blk = y + (size_t)b * bsz;
+        int8_t *qs = (int8_t *)(blk + bsz - 32);
+        int sum = 0;
+        for (int j = 0; j < 32; j++) {
+            qs[j] = (int8_t)(sat ? sat : (int)(rnd() % 255) - 127);
+            sum += qs[j];
+        }
+        const uint16_t d = qg_fp32_to_fp16(unif(0.001f, 0.5f));
+        memcpy(blk, &d, 2);
+        if (vdt == QG_TYPE_Q8_1) {
+            const uint16_t s = qg_fp32_to_fp16((float)sum * qg_fp16_to_fp32(d));
+            memcpy(blk + 2, &s, 2);
+        }
+    }
+}
+
+/* sum |w_j| |y_j| (+ |block min| |y_j| for type-1 weights). */
+static double magnitude(const wcase *c, const qg_type_traits *t, const unsigned char *w, const float *yf, int64_t k) {
+    float *wf = malloc((size_t)k * sizeof(float));
+    t->to_float(w, wf, k);
+    double m = 0;
+    for (int64_t j = 0; j < k; j++) {
+        double a = fabs((double)wf[j]);
+        if (c->min_off >= 0) {
+            uint16_t h;
+            memcpy(&h, w + (size_t)(j / t->block_size) * t->type_size + c->min_off, 2);
+            a += fabs((double)qg_fp16_to_fp32(h));
+        }
+        m += a * fabs((double)yf[j]);
+    }
+    free(wf);
+    return m;
+}
+
+static bool guard_ok(const unsigned char *p) {
+    for (int i = 0; i < GUARD; i++)
+        if (p[i] != 0xC3) return false;
+    return true;
+}
+
+/* The panel loop of ops_mul_mat.c over columns [j0, j0 + nc): out column j at out + j * m. */
+static void run_all(const cpu_gemm_fns *gf, const cpu_gemm *g, const unsigned char *w, size_t rs, int64_t m,
+                    int64_t k, const unsigned char *xp, size_t xs, int64_t j0, int64_t nc, unsigned char *panel,
+                    float *out) {
+    for (int64_t i0 = 0; i0 < m; i0 += CPU_GEMM_ROWS) {
+        const int rows = (int)(m - i0 < CPU_GEMM_ROWS ? m - i0 : CPU_GEMM_ROWS);
+        gf->pack_w(g, w + (size_t)i0 * rs, rs, rows, k, panel);
+        gf->run(g, panel, rows, k, xp + (size_t)j0 * xs, xs, nc, (char *)(out + j0 * m + i0), (size_t)m * sizeof(float));
+    }
+}
+
+static void check_shape(const cpu_simd_fns *s, const wcase *c, int64_t k, int64_t m, int64_t n, int wmode, int sat) {
+    const qg_type_traits *t = qg_type_get(c->type), *tv = qg_type_get(t->vec_dot_type);
+    const cpu_gemm_fns *gf = s->gemm;
+    const cpu_gemm *g = gf->find(c->type);
+    const size_t rs = qg_row_size(c->type, k), ys = qg_row_size(t->vec_dot_type, k);
+    const size_t xs = gf->x_size(k), ps = gf->panel_size(k);
+    if (xs % 64 || ps % 64) FAIL("%s k=%lld: x_size %zu / panel_size %zu not multiples of 64\n", t->name, (long long)k, xs, ps);
+    unsigned char *w = malloc((size_t)m * rs), *y = malloc((size_t)n * ys);
+    unsigned char *xp = malloc((size_t)n * xs + GUARD), *panel = malloc(ps + GUARD);
+    float *out = malloc((size_t)(m * n) * sizeof(float) + GUARD), *out2 = malloc((size_t)(m * n) * sizeof(float) + GUARD);
+    float *yf = malloc((size_t)k * sizeof(float));
+    for (int64_t i = 0; i < m; i++) make_w(c, t, k, wmode == 2 ? 2 : (int)((wmode + i) % 2), w + (size_t)i * rs);
+    for (int64_t j = 0; j < n; j++) make_y(t->vec_dot_type, k, sat, y + (size_t)j * ys);
+    memset(xp, 0xC3, (size_t)n * xs + GUARD);
+    memset(panel, 0xA5, ps);
+    memset(panel + ps, 0xC3, GUARD);
+    memset(out, 0xC3, (size_t)(m * n) * sizeof(float) + GUARD);
+    memset(out2, 0xC3, (size_t)(m * n) * sizeof(float) + GUARD);
+    for (int64_t j = 0; j < n; j++) gf->pack_x(g, y + (size_t)j * ys, k, xp + (size_t)j * xs);
+    if (!guard_ok(xp + (size_t)n * xs)) FAIL("%s k=%lld: pack_x wrote past x_size\n", t->name, (long long)k);
+    run_all(gf, g, w, rs, m, k, xp, xs, 0, n, panel, out);
+    const int64_t split = n > 2 ? n / 2 | 1 : 1; /* an odd split: partial column groups on both sides */
+    run_all(gf, g, w, rs, m, k, xp, xs, 0, split, panel, out2);
+    if (split < n) run_all(gf, g, w, rs, m, k, xp, xs, split, n - split, panel, out2);
+    if (!guard_ok(panel + ps)) FAIL("%s k=%lld: pack_w or run wrote past panel_size\n", t->name, (long long)k);
+    if (!guard_ok((unsigned char *)(out + m * n)) || !guard_ok((unsigned char *)(out2 + m * n)))
+        FAIL("%s k=%lld m=%lld n=%lld: run wrote past the outputs\n", t->name, (long long)k, (long long)m, (long long)n);
+    const qg_vec_dot_fn dot = s->vec_dot(c->type);
+    const int64_t blocks = k / t->block_size;
+    int bad = 0;
+    for (int64_t j = 0; j < n; j++) {
+        const unsigned char *yj = y + (size_t)j * ys;
+        tv->to_float(yj, yf, k);
+        for (int64_t i = 0; i < m; i++) {
+            const unsigned char *wi = w + (size_t)i * rs;
+            const float want = dot(k, wi, yj), got = out[j * m + i], again = out2[j * m + i];
+            checks++;
+            bool ok;
+            double tol = 0;
+            if (c->exact) {
+                ok = memcmp(&got, &want, sizeof got) == 0;
+            } else {
+                tol = 2.0 * (double)(blocks + 16) * FLT_EPSILON * magnitude(c, t, wi, yf, k);
+                ok = fabs((double)got - (double)want) <= tol || (isnan(want) && isnan(got));
+            }
+            if (!ok && bad++ >= 4) failures++;
+            else if (!ok)
+                FAIL("%s k=%lld m=%lld n=%lld wmode=%d sat=%d: out[%lld,%lld] = %.9g, vec_dot %.9g (tol %.3g)\n", t->name,
+                     (long long)k, (long long)m, (long long)n, wmode, sat, (long long)i, (long long)j, got, want, tol);
+            const bool same = memcmp(&got, &again, sizeof got) == 0 || (isnan(got) && isnan(again));
+            if (!same && bad++ >= 4) failures++;
+            else if (!same)
+                FAIL("%s k=%lld m=%lld n=%lld: out[%lld,%lld] = %.9g whole, %.9g split at column %lld\n", t->name,
+                     (long long)k, (long long)m, (long long)n, (long long)i, (long long)j, got, again, (long long)split);
+        }
+    }
+    free(w);
+    free(y);
+    free(xp);
+    free(panel);
+    free(out);
+    free(out2);
+    free(yf);
+}
+
+static const qg_type gemm_types[] = {QG_TYPE_Q4_0, QG_TYPE_Q4_1,  QG_TYPE_Q5_0, QG_TYPE_Q5_1, QG_TYPE_Q8_0,
+                                     QG_TYPE_IQ4_NL, QG_TYPE_MXFP4, QG_TYPE_Q2_K, QG_TYPE_Q3_K, QG_TYPE_Q4_K,
+                                     QG_TYPE_Q5_K, QG_TYPE_Q6_K,  QG_TYPE_IQ4_XS};
+
+int main(void) {
+    const cpu_simd_fns *s = cpu_simd_neon();
+    if (!s) {
+        printf("SKIPPED: no NEON code compiled in (not an aarch64 build)\n");
+        return 77;
+    }
+    if (!cpu_simd_neon_usable()) {
+        printf("SKIPPED: the processor lacks the dot-product extension (skipped: neon gemm)\n");
+        return 77;
+    }
+    if (!s->gemm) {
+        printf("FAIL the NEON table has no tiled mat-mat\n");
+        return 1;
+    }
+    for (size_t ti = 0; ti < sizeof gemm_types / sizeof gemm_types[0]; ti++) {
+        const wcase *c = find_case(gemm_types[ti]);
+        const qg_type_traits *t = qg_type_get(gemm_types[ti]);
+        if (!c || !s->gemm->find(gemm_types[ti])) {
+            FAIL("%s: no tiled mat-mat in the NEON table\n", t->name);
+            continue;
+        }
+        const bool kq = t->block_size == 256;
+        const int64_t unit = kq ? 256 : 32;
+        /* k, m, n: one block; partial 256-groups (block-32 types); partial tiles and panels */
+        const int64_t shapes[][3] = {{unit, 5, 3}, {unit * (kq ? 2 : 9), 37, 9}, {unit * (kq ? 3 : 17), 17, 6},
+                                     {unit * (kq ? 1 : 7), 3, 1}, {unit * (kq ? 2 : 8), 20, 13}};
+        for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++)
+            check_shape(s, c, shapes[si][0], shapes[si][1], shapes[si][2], (int)(si % 2), 0);
+        check_shape(s, c, unit * 2, 11, 5, 2, 127);
+        check_shape(s, c, unit * 2, 11, 5, 2, -127);
+    }
+    printf("%s: %d failures in %d checks (NEON tiled mat-mat of Q4_0, Q4_1, Q5_0, Q5_1, Q8_0, IQ4_NL, MXFP4, "
+           "Q2_K, Q3_K, Q4_K, Q5_K, Q6_K, IQ4_XS against vec_dot)\n",
+           failures ? "FAIL" : "OK", failures, checks);
+    return failures ? 1 : 0;
+}
