@@ -29,20 +29,12 @@
 
 #include "avx512_int_guest.h"
 #include "qg/qg.h"
+#include "testrand.h"
 
-static uint64_t rng_s = 0x9E3779B97F4A7C15ull;
-static uint64_t rnd(void) {
-    rng_s ^= rng_s << 13;
-    rng_s ^= rng_s >> 7;
-    rng_s ^= rng_s << 17;
-    return rng_s;
-}
-static float unif(float lo, float hi) { return lo + (hi - lo) * (float)((rnd() >> 40) * 0x1p-24); }
-static float gauss(void) {
-    float s = 0;
-    for (int i = 0; i < 12; i++) s += unif(0, 1);
-    return s - 6.0f;
-}
+static qgt_rng rng_s = {0x9E3779B97F4A7C15ull};
+static uint64_t rnd(void) { return qgt_next(&rng_s); }
+static float unif(float lo, float hi) { return qgt_uniform(&rng_s, lo, hi); }
+static float gauss(void) { return qgt_normal(&rng_s); }
 
 /* Per weight type: where its scale fields are (f16 offsets; E8M0 byte; -1 none), the
  * f16 block minimum for the bound, and whether results must be bitwise the reference. */
@@ -134,26 +126,6 @@ static void make_act(qg_type vdt, int64_t k, int sat, int extreme, unsigned char
             memcpy(blk + 260, bsums, 32);
         }
     }
-}
-
-static double magnitude(const wtype *c, const unsigned char *w, const unsigned char *y, int64_t k) {
-    const qg_type_traits *t = qg_type_get(c->type);
-    float *wf = malloc((size_t)k * sizeof(float)), *yf = malloc((size_t)k * sizeof(float));
-    t->to_float(w, wf, k);
-    qg_type_get(t->vec_dot_type)->to_float(y, yf, k);
-    double m = 0;
-    for (int64_t j = 0; j < k; j++) {
-        double a = fabs((double)wf[j]);
-        if (c->min_off >= 0) {
-            uint16_t h;
-            memcpy(&h, w + (size_t)(j / t->block_size) * t->type_size + c->min_off, 2);
-            a += fabs((double)qg_fp16_to_fp32(h));
-        }
-        m += a * fabs((double)yf[j]);
-    }
-    free(wf);
-    free(yf);
-    return m;
 }
 
 /* One case: NROWS weight rows, NCOLS activation rows, their offsets in the block, and
@@ -273,7 +245,7 @@ int main(int argc, char **argv) {
                 tc->ref[r][col] = t->vec_dot(tc->k, w, y);
                 tc->tol[r][col] = tc->c->exact ? 0.0
                                                : 2.0 * (double)(tc->k / 32 + 16) * FLT_EPSILON *
-                                                     magnitude(tc->c, w, y, tc->k);
+                                                     qgt_dot_magnitude(t, tc->c->min_off, w, y, tc->k);
             }
     }
     char in[] = "/tmp/qg-avx512-int-XXXXXX";

@@ -30,22 +30,13 @@
 
 #include "backends/cpu/simd.h"
 #include "simd_weight_cases.h"
+#include "testrand.h"
 
-static uint64_t rng_state = 88172645463325252ull;
+static qgt_rng rng_state = {88172645463325252ull};
 
-static uint64_t next(void) {
-    rng_state ^= rng_state << 13;
-    rng_state ^= rng_state >> 7;
-    rng_state ^= rng_state << 17;
-    return rng_state;
-}
-
-static float uniform(float lo, float hi) { return lo + (hi - lo) * (float)((next() >> 40) * (1.0 / 16777216.0)); }
-
-static float normal(void) {
-    const double u1 = ((next() >> 11) + 1.0) * (1.0 / 9007199254740993.0), u2 = (next() >> 11) * (1.0 / 9007199254740992.0);
-    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
-}
+static uint64_t next(void) { return qgt_next(&rng_state); }
+static float uniform(float lo, float hi) { return qgt_uniform(&rng_state, lo, hi); }
+static float normal(void) { return qgt_normal(&rng_state); }
 
 static int failures, checks;
 
@@ -156,27 +147,6 @@ static void make_act(qg_type vdt, int64_t k, int sat, unsigned char *y) {
     }
 }
 
-/* M of the tolerance: sum |w_j| |y_j| (+ |block min| |y_j| for type-1 weights). */
-static double magnitude(const wcase *c, const qg_type_traits *t, const unsigned char *w, const unsigned char *y,
-                        int64_t k) {
-    float *wf = malloc((size_t)k * sizeof(float)), *yf = malloc((size_t)k * sizeof(float));
-    t->to_float(w, wf, k);
-    qg_type_get(t->vec_dot_type)->to_float(y, yf, k);
-    double m = 0;
-    for (int64_t j = 0; j < k; j++) {
-        double a = fabs((double)wf[j]);
-        if (c->min_off >= 0) {
-            uint16_t h;
-            memcpy(&h, w + (size_t)(j / t->block_size) * t->type_size + c->min_off, 2);
-            a += fabs((double)qg_fp16_to_fp32(h));
-        }
-        m += a * fabs((double)yf[j]);
-    }
-    free(wf);
-    free(yf);
-    return m;
-}
-
 static void check_dot(const wcase *c, int64_t k, int mode, int sat) {
     const qg_type_traits *t = qg_type_get(c->type);
     qg_vec_dot_fn fast = simd->vec_dot(c->type);
@@ -195,7 +165,7 @@ static void check_dot(const wcase *c, int64_t k, int mode, int sat) {
                  got, ref);
     } else {
         const int64_t blocks = is_plain(t) ? k / 32 : k / t->block_size;
-        const double tol = 2.0 * (double)(blocks + 16) * FLT_EPSILON * magnitude(c, t, w, y, k);
+        const double tol = 2.0 * (double)(blocks + 16) * FLT_EPSILON * qgt_dot_magnitude(t, c->min_off, w, y, k);
         if (!(fabs((double)got - (double)ref) <= tol) && !(isinf(ref) && got == ref))
             FAIL("%s k=%lld mode=%d sat=%d: neon %.9g, scalar %.9g, diff %.3g > tol %.3g\n", t->name, (long long)k,
                  mode, sat, got, ref, fabs((double)got - (double)ref), tol);

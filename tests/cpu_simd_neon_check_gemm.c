@@ -27,24 +27,15 @@
 
 #include "backends/cpu/simd.h"
 #include "simd_weight_cases.h"
+#include "testrand.h"
 
 #define GUARD 64
 
-static uint64_t rng = 0x9E3779B97F4A7C15ull;
+static qgt_rng rng = {0x9E3779B97F4A7C15ull};
 
-static uint64_t rnd(void) {
-    rng ^= rng << 13;
-    rng ^= rng >> 7;
-    rng ^= rng << 17;
-    return rng;
-}
-
-static float unif(float lo, float hi) { return lo + (hi - lo) * (float)((rnd() >> 40) * (1.0 / 16777216.0)); }
-
-static float gauss(void) {
-    const double u1 = ((rnd() >> 11) + 1.0) * (1.0 / 9007199254740993.0), u2 = (rnd() >> 11) * (1.0 / 9007199254740992.0);
-    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
-}
+static uint64_t rnd(void) { return qgt_next(&rng); }
+static float unif(float lo, float hi) { return qgt_uniform(&rng, lo, hi); }
+static float gauss(void) { return qgt_normal(&rng); }
 
 static int failures, checks;
 
@@ -129,24 +120,6 @@ static void make_y(qg_type vdt, int64_t k, int sat, unsigned char *y) {
     }
 }
 
-/* sum |w_j| |y_j| (+ |block min| |y_j| for type-1 weights). */
-static double magnitude(const wcase *c, const qg_type_traits *t, const unsigned char *w, const float *yf, int64_t k) {
-    float *wf = malloc((size_t)k * sizeof(float));
-    t->to_float(w, wf, k);
-    double m = 0;
-    for (int64_t j = 0; j < k; j++) {
-        double a = fabs((double)wf[j]);
-        if (c->min_off >= 0) {
-            uint16_t h;
-            memcpy(&h, w + (size_t)(j / t->block_size) * t->type_size + c->min_off, 2);
-            a += fabs((double)qg_fp16_to_fp32(h));
-        }
-        m += a * fabs((double)yf[j]);
-    }
-    free(wf);
-    return m;
-}
-
 static bool guard_ok(const unsigned char *p) {
     for (int i = 0; i < GUARD; i++)
         if (p[i] != 0xC3) return false;
@@ -206,7 +179,7 @@ static void check_shape(const cpu_simd_fns *s, const wcase *c, int64_t k, int64_
             if (c->exact) {
                 ok = memcmp(&got, &want, sizeof got) == 0;
             } else {
-                tol = 2.0 * (double)(blocks + 16) * FLT_EPSILON * magnitude(c, t, wi, yf, k);
+                tol = 2.0 * (double)(blocks + 16) * FLT_EPSILON * qgt_dot_magnitude_f(t, c->min_off, wi, yf, k);
                 ok = fabs((double)got - (double)want) <= tol || (isnan(want) && isnan(got));
             }
             if (!ok && bad++ >= 4) failures++;

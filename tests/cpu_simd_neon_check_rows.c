@@ -22,22 +22,14 @@
 #include <string.h>
 
 #include "backends/cpu/simd.h"
+#include "testrand.h"
 
 int neon_check_rows(const cpu_simd_fns *s, int *checks);
 
-static uint64_t rs = 0x9E3779B97F4A7C15ull;
+static qgt_rng rs = {0x9E3779B97F4A7C15ull};
 
-static uint64_t rnext(void) {
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return rs;
-}
-
-static float rnormal(void) {
-    const double u1 = ((rnext() >> 11) + 1.0) * (1.0 / 9007199254740993.0), u2 = (rnext() >> 11) * (1.0 / 9007199254740992.0);
-    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
-}
+static uint64_t rnext(void) { return qgt_next(&rs); }
+static float rnormal(void) { return qgt_normal(&rs); }
 
 static int fails;
 

@@ -12,30 +12,6 @@ const char *qgt_data_path(const char *rel) {
     return buf;
 }
 
-void qgt_seed(qgt_rng *r, uint64_t seed) { r->s = seed * 0x9E3779B97F4A7C15ull + 1; }
-
-uint64_t qgt_next(qgt_rng *r) {
-    uint64_t x = r->s;
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return r->s = x;
-}
-
-float qgt_uniform(qgt_rng *r, float lo, float hi) {
-    return lo + (hi - lo) * (float)((qgt_next(r) >> 40) * (1.0 / 16777216.0));
-}
-
-float qgt_normal(qgt_rng *r) {
-    double u1 = ((qgt_next(r) >> 11) + 1.0) * (1.0 / 9007199254740993.0);
-    double u2 = (qgt_next(r) >> 11) * (1.0 / 9007199254740992.0);
-    return (float)(sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2));
-}
-
-void qgt_fill_uniform(qgt_rng *r, float *x, int64_t n, float lo, float hi) {
-    for (int64_t i = 0; i < n; i++) x[i] = qgt_uniform(r, lo, hi);
-}
-
 double qgt_nmse(const float *a, const float *b, int64_t n) {
     double num = 0, den = 0;
     for (int64_t i = 0; i < n; i++) {
@@ -65,25 +41,4 @@ int qgt_skip(const char *fmt, ...) {
     va_end(ap);
     fflush(stdout);
     return QG_TEST_SKIP;
-}
-
-double qgt_dot_magnitude(const qg_type_traits *t, int min_off, const void *w, const void *y, int64_t k) {
-    float *wf = malloc((size_t)k * sizeof(float)), *yf = malloc((size_t)k * sizeof(float));
-    assert_non_null(wf);
-    assert_non_null(yf);
-    t->to_float(w, wf, k);
-    qg_type_get(t->vec_dot_type)->to_float(y, yf, k);
-    double m = 0;
-    for (int64_t j = 0; j < k; j++) {
-        double a = fabs((double)wf[j]);
-        if (min_off >= 0) {
-            uint16_t h;
-            memcpy(&h, (const unsigned char *)w + (size_t)(j / t->block_size) * t->type_size + min_off, 2);
-            a += fabs((double)qg_fp16_to_fp32(h));
-        }
-        m += a * fabs((double)yf[j]);
-    }
-    free(wf);
-    free(yf);
-    return m;
 }
