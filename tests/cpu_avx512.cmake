@@ -16,6 +16,7 @@ foreach(t test_cpu_avx512 test_cpu_avx512_choice)
 endforeach()
 
 if(TARGET test_cpu_avx512)
+  target_sources(test_cpu_avx512 PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/simd_case_data.c)
   if(QG_CPU_HAVE_AVX512)
     set(emu_dir ${CMAKE_CURRENT_BINARY_DIR}/avx512)
     file(GLOB QG_EMU_KERNELS CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/backends/cpu/simd_avx512*.c)

@@ -1,6 +1,9 @@
 # The SIMD tests call the CPU backend's SIMD functions directly (test_cpu_gemm asks its
 # table whether the tiled mat-mat is compiled in): they link the plugin's object library
 # (backends/cpu/CMakeLists.txt), which exists whenever the CPU plugin is built.
+if(TARGET test_cpu_simd)
+  target_sources(test_cpu_simd PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/simd_case_data.c)
+endif()
 foreach(t test_cpu_simd test_cpu_simd_mul_mat test_cpu_simd_rows2 test_cpu_simd_rows_dot
           test_cpu_simd_fp8_scales test_cpu_gemm)
   if(TARGET ${t})
@@ -19,11 +22,11 @@ find_program(QG_AARCH64_CC aarch64-linux-gnu-gcc)
 find_program(QG_QEMU_AARCH64 qemu-aarch64)
 if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(aarch64|arm64|ARM64)$" AND TARGET qg_cpu_simd)
   add_executable(cpu_simd_neon_check ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check.c
-    ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check_rows.c ${CMAKE_CURRENT_SOURCE_DIR}/testrand.c)
+    ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check_rows.c ${CMAKE_CURRENT_SOURCE_DIR}/testrand.c ${CMAKE_CURRENT_SOURCE_DIR}/simd_case_data.c)
   target_link_libraries(cpu_simd_neon_check PRIVATE qg_cpu_simd qgraph m)
   # the tiled mat-mat's checker is a program of its own (cpu_simd_neon_check_gemm.c)
   add_executable(cpu_simd_neon_check_gemm ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check_gemm.c
-    ${CMAKE_CURRENT_SOURCE_DIR}/testrand.c)
+    ${CMAKE_CURRENT_SOURCE_DIR}/testrand.c ${CMAKE_CURRENT_SOURCE_DIR}/simd_case_data.c)
   target_link_libraries(cpu_simd_neon_check_gemm PRIVATE qg_cpu_simd qgraph m)
   add_test(NAME test_cpu_simd_neon
     COMMAND sh -c "$<TARGET_FILE:cpu_simd_neon_check> && $<TARGET_FILE:cpu_simd_neon_check_gemm>")
@@ -42,9 +45,9 @@ elseif(QG_AARCH64_CC AND QG_QEMU_AARCH64)
     string(APPEND neon_script " && ${neon_cc} -march=armv8.2-a+dotprod -c ${src} -o ${neon_dir}/${stem}.o")
     string(APPEND neon_objs " ${neon_dir}/${stem}.o")
   endforeach()
-  string(APPEND neon_script " && ${neon_cc} -DQG_CPU_NEON=1 -o ${neon_dir}/cpu_simd_neon_check ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check.c ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check_rows.c ${CMAKE_CURRENT_SOURCE_DIR}/testrand.c ${PROJECT_SOURCE_DIR}/backends/cpu/simd_table.c ${PROJECT_SOURCE_DIR}/backends/cpu/cpuinfo.c ${neon_core}${neon_objs} -lm -lpthread && ${QG_QEMU_AARCH64} -L /usr/aarch64-linux-gnu ${neon_dir}/cpu_simd_neon_check")
+  string(APPEND neon_script " && ${neon_cc} -DQG_CPU_NEON=1 -o ${neon_dir}/cpu_simd_neon_check ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check.c ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check_rows.c ${CMAKE_CURRENT_SOURCE_DIR}/testrand.c ${CMAKE_CURRENT_SOURCE_DIR}/simd_case_data.c ${PROJECT_SOURCE_DIR}/backends/cpu/simd_table.c ${PROJECT_SOURCE_DIR}/backends/cpu/cpuinfo.c ${neon_core}${neon_objs} -lm -lpthread && ${QG_QEMU_AARCH64} -L /usr/aarch64-linux-gnu ${neon_dir}/cpu_simd_neon_check")
   # the tiled mat-mat's checker, a program of its own, run after the first one passed
-  string(APPEND neon_script " && ${neon_cc} -DQG_CPU_NEON=1 -o ${neon_dir}/cpu_simd_neon_check_gemm ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check_gemm.c ${CMAKE_CURRENT_SOURCE_DIR}/testrand.c ${PROJECT_SOURCE_DIR}/backends/cpu/simd_table.c ${PROJECT_SOURCE_DIR}/backends/cpu/cpuinfo.c ${neon_core}${neon_objs} -lm -lpthread && ${QG_QEMU_AARCH64} -L /usr/aarch64-linux-gnu ${neon_dir}/cpu_simd_neon_check_gemm")
+  string(APPEND neon_script " && ${neon_cc} -DQG_CPU_NEON=1 -o ${neon_dir}/cpu_simd_neon_check_gemm ${CMAKE_CURRENT_SOURCE_DIR}/cpu_simd_neon_check_gemm.c ${CMAKE_CURRENT_SOURCE_DIR}/testrand.c ${CMAKE_CURRENT_SOURCE_DIR}/simd_case_data.c ${PROJECT_SOURCE_DIR}/backends/cpu/simd_table.c ${PROJECT_SOURCE_DIR}/backends/cpu/cpuinfo.c ${neon_core}${neon_objs} -lm -lpthread && ${QG_QEMU_AARCH64} -L /usr/aarch64-linux-gnu ${neon_dir}/cpu_simd_neon_check_gemm")
   add_test(NAME test_cpu_simd_neon COMMAND sh -c "${neon_script}")
 else()
   add_test(NAME test_cpu_simd_neon COMMAND sh -c "echo 'SKIPPED: needs aarch64-linux-gnu-gcc and qemu-aarch64 on a non-ARM host'; exit 77")

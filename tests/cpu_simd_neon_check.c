@@ -29,13 +29,13 @@
 #include <string.h>
 
 #include "backends/cpu/simd.h"
+#include "simd_case_data.h"
 #include "simd_weight_cases.h"
 #include "testrand.h"
 
 static qgt_rng rng_state = {88172645463325252ull};
 
 static uint64_t next(void) { return qgt_next(&rng_state); }
-static float uniform(float lo, float hi) { return qgt_uniform(&rng_state, lo, hi); }
 static float normal(void) { return qgt_normal(&rng_state); }
 
 static int failures, checks;
@@ -55,97 +55,9 @@ static bool same(float a, float b) { return (isnan(a) && isnan(b)) || memcmp(&a,
 
 static bool is_plain(const qg_type_traits *t) { return t->block_size == 1; }
 
-static uint16_t rand_f16(float lo, float hi) { return qg_fp32_to_fp16(uniform(lo, hi)); }
 
-/* Random FP8 bytes without NaN (E4M3 S.1111.111) or E5M2 infinities/NaN (exponent 31);
- * those are checked in check_fp8_special. */
-static void fp8_finite(qg_type type, unsigned char *w, size_t bytes) {
-    const bool e4 = type == QG_TYPE_F8_E4M3 || type == QG_TYPE_MXFP8_E4M3;
-    const bool e5 = type == QG_TYPE_F8_E5M2 || type == QG_TYPE_MXFP8_E5M2;
-    const size_t stride = type == QG_TYPE_MXFP8_E4M3 || type == QG_TYPE_MXFP8_E5M2 ? 33 : 1;
-    for (size_t i = 0; i < bytes; i++) {
-        if (stride == 33 && i % 33 == 0) continue; /* the E8M0 scale byte */
-        if (e4 && (w[i] & 0x7f) == 0x7f) w[i] ^= 1;
-        if (e5 && (w[i] & 0x7c) == 0x7c) w[i] &= 0xfb;
-    }
-}
 
-/* Weight row: mode 0 random raw bytes with sane scales, 1 quantized from random floats,
- * 2 saturated (all bytes 0xFF or 0x80). */
-static void make_weights(const wcase *c, const qg_type_traits *t, int64_t k, int mode, unsigned char *w) {
-    const size_t bytes = qg_row_size(t->type, k);
-    if (mode == 1 || (is_plain(t) && t->type != QG_TYPE_F8_E4M3 && t->type != QG_TYPE_F8_E5M2 && mode == 0)) {
-        float *f = malloc((size_t)k * sizeof(float));
-        for (int64_t i = 0; i < k; i++) f[i] = normal() * (i % 7 == 0 ? 3.0f : 0.5f);
-        t->from_float(f, w, k);
-        free(f);
-        return;
-    }
-    for (size_t i = 0; i < bytes; i++) w[i] = (unsigned char)next();
-    if (mode == 0) fp8_finite(t->type, w, bytes);
-    if (mode == 2) memset(w, (next() & 1) ? 0xFF : 0x80, bytes);
-    if (is_plain(t)) {
-        if (mode == 2 && (t->type == QG_TYPE_F16 || t->type == QG_TYPE_BF16 || t->type == QG_TYPE_F32)) {
-            float *f = malloc((size_t)k * sizeof(float));
-            for (int64_t i = 0; i < k; i++) f[i] = (i & 1) ? -1000.0f : 1000.0f;
-            t->from_float(f, w, k);
-            free(f);
-        }
-        return;
-    }
-    for (int64_t b = 0; b < k / t->block_size; b++) {
-        unsigned char *blk = w + (size_t)b * t->type_size;
-        for (int j = 0; j < c->n_f16; j++) {
-            uint16_t h = rand_f16(-2.0f, 2.0f);
-            memcpy(blk + c->f16_off[j], &h, 2);
-        }
-        if (c->e8m0_off >= 0) blk[c->e8m0_off] = (unsigned char)(110 + next() % 30);
-    }
-}
 
-/* Activation row in the partner type: random raw quants with a consistent Q8_1 sum /
- * Q8_K bsums, or (sat != 0) every quant at sat (+-127). */
-static void make_act(qg_type vdt, int64_t k, int sat, unsigned char *y) {
-    if (vdt == QG_TYPE_Q8_0 || vdt == QG_TYPE_Q8_1) {
-        const size_t bs = vdt == QG_TYPE_Q8_0 ? 34 : 36;
-        for (int64_t b = 0; b < k / 32; b++) {
-            unsigned char *blk = y + (size_t)b * bs;
-            int8_t *qs = (int8_t *)(blk + bs - 32);
-            int sum = 0;
-            for (int j = 0; j < 32; j++) {
-                qs[j] = (int8_t)(sat ? sat : (int)(next() % 255) - 127);
-                sum += qs[j];
-            }
-            uint16_t d = rand_f16(0.001f, 0.5f);
-            memcpy(blk, &d, 2);
-            if (vdt == QG_TYPE_Q8_1) {
-                uint16_t s = qg_fp32_to_fp16((float)sum * qg_fp16_to_fp32(d));
-                memcpy(blk + 2, &s, 2);
-            }
-        }
-    } else if (vdt == QG_TYPE_Q8_K) {
-        for (int64_t b = 0; b < k / 256; b++) {
-            unsigned char *blk = y + (size_t)b * 292;
-            float d = uniform(0.001f, 0.5f);
-            int8_t qs[256];
-            int16_t bsums[16];
-            for (int j = 0; j < 256; j++) qs[j] = (int8_t)(sat ? sat : (int)(next() % 255) - 127);
-            for (int g = 0; g < 16; g++) {
-                int s = 0;
-                for (int l = 0; l < 16; l++) s += qs[16 * g + l];
-                bsums[g] = (int16_t)s;
-            }
-            memcpy(blk, &d, 4);
-            memcpy(blk + 4, qs, 256);
-            memcpy(blk + 260, bsums, 32);
-        }
-    } else {
-        float *f = malloc((size_t)k * sizeof(float));
-        for (int64_t i = 0; i < k; i++) f[i] = sat ? (float)sat : normal();
-        qg_type_get(vdt)->from_float(f, y, k);
-        free(f);
-    }
-}
 
 static void check_dot(const wcase *c, int64_t k, int mode, int sat) {
     const qg_type_traits *t = qg_type_get(c->type);
@@ -155,8 +67,8 @@ static void check_dot(const wcase *c, int64_t k, int mode, int sat) {
         return;
     }
     unsigned char *w = malloc(qg_row_size(c->type, k)), *y = malloc(qg_row_size(t->vec_dot_type, k));
-    make_weights(c, t, k, mode, w);
-    make_act(t->vec_dot_type, k, sat, y);
+    qgt_make_weights(&rng_state, c, k, mode, w);
+    qgt_make_act(&rng_state, t->vec_dot_type, k, sat, 0, y);
     const float ref = t->vec_dot(k, w, y), got = fast(k, w, y);
     checks++;
     if (c->exact || isnan(ref)) {
@@ -214,8 +126,8 @@ static void check_vec_dot4(void) {
             const int64_t k = ks[ki];
             const size_t yrow = qg_row_size(t->vec_dot_type, k) + 24; /* a stride that is not the row size */
             unsigned char *w = malloc(qg_row_size(c->type, k)), *y = calloc(4, yrow);
-            make_weights(c, t, k, ki == 2 ? 1 : 0, w);
-            for (int col = 0; col < 4; col++) make_act(t->vec_dot_type, k, 0, y + (size_t)col * yrow);
+            qgt_make_weights(&rng_state, c, k, ki == 2 ? 1 : 0, w);
+            for (int col = 0; col < 4; col++) qgt_make_act(&rng_state, t->vec_dot_type, k, 0, 0, y + (size_t)col * yrow);
             float out[4];
             dot4(k, w, y, yrow, out);
             for (int col = 0; col < 4; col++) {
@@ -248,8 +160,8 @@ static void check_vec_dot_rows(void) {
             const int nrows = 9 - 3 * ki; /* 9, 6, 3: a group of four plus single rows */
             const size_t xrow = qg_row_size(c->type, k) + 10; /* a stride that is not the row size */
             unsigned char *w = calloc((size_t)nrows, xrow), *y = malloc(qg_row_size(t->vec_dot_type, k));
-            for (int r = 0; r < nrows; r++) make_weights(c, t, k, (ki + r) % 2, w + (size_t)r * xrow);
-            make_act(t->vec_dot_type, k, 0, y);
+            for (int r = 0; r < nrows; r++) qgt_make_weights(&rng_state, c, k, (ki + r) % 2, w + (size_t)r * xrow);
+            qgt_make_act(&rng_state, t->vec_dot_type, k, 0, 0, y);
             float out[9];
             rows(k, w, xrow, y, out, nrows);
             for (int r = 0; r < nrows; r++) {

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "backends/cpu/simd.h"
+#include "simd_case_data.h"
 #include "simd_weight_cases.h"
 #include "testrand.h"
 
@@ -33,9 +34,6 @@
 
 static qgt_rng rng = {0x9E3779B97F4A7C15ull};
 
-static uint64_t rnd(void) { return qgt_next(&rng); }
-static float unif(float lo, float hi) { return qgt_uniform(&rng, lo, hi); }
-static float gauss(void) { return qgt_normal(&rng); }
 
 static int failures, checks;
 
@@ -51,74 +49,7 @@ static const wcase *find_case(qg_type t) {
     return NULL;
 }
 
-/* Weight row: mode 0 random raw bytes with sane scales, 1 quantized from random floats,
- * 2 saturated (all bytes 0xFF or 0x80, sane scales). */
-static void make_w(const wcase *c, const qg_type_traits *t, int64_t k, int mode, unsigned char *w) {
-    const size_t bytes = qg_row_size(t->type, k);
-    if (mode == 1) {
-        float *f = malloc((size_t)k * sizeof(float));
-        for (int64_t i = 0; i < k; i++) f[i] = gauss() * (i % 7 == 0 ? 3.0f : 0.5f);
-        t->from_float(f, w, k);
-        free(f);
-        return;
-    }
-    for (size_t i = 0; i < bytes; i++) w[i] = (unsigned char)rnd();
-    if (mode == 2) memset(w, (rnd() & 1) ? 0xFF : 0x80, bytes);
-    for (int64_t b = 0; b < k / t->block_size; b++) {
-        unsigned char *blk = w + (size_t)b * t->type_size;
-        for (int j = 0; j < c->n_f16; j++) {
-            const uint16_t h = qg_fp32_to_fp16(unif(-2.0f, 2.0f));
-            memcpy(blk + c->f16_off[j], &h, 2);
-        }
-        if (c->e8m0_off >= 0) blk[c->e8m0_off] = (unsigned char)(110 + rnd() % 30);
-    }
-}
 
-/* Activation row in the partner type: sat 0 random raw quants with a consistent Q8_1 s /
- * Q8_K bsums (or, every third row, quantized random floats), else every quant at sat. */
-static void make_y(qg_type vdt, int64_t k, int sat, unsigned char *y) {
-    if (!sat && rnd() % 3 == 0) {
-        float *f = malloc((size_t)k * sizeof(float));
-        for (int64_t i = 0; i < k; i++) f[i] = gauss();
-        qg_type_get(vdt)->from_float(f, y, k);
-        free(f);
-        return;
-    }
-    if (vdt == QG_TYPE_Q8_K) {
-        for (int64_t b = 0; b < k / 256; b++) {
-            unsigned char *blk = y + (size_t)b * 292;
-            const float d = unif(0.001f, 0.5f);
-            int8_t qs[256];
-            int16_t bs[16];
-            for (int j = 0; j < 256; j++) qs[j] = (int8_t)(sat ? sat : (int)(rnd() % 255) - 127);
-            for (int g = 0; g < 16; g++) {
-                int s = 0;
-                for (int l = 0; l < 16; l++) s += qs[16 * g + l];
-                bs[g] = (int16_t)s;
-            }
-            memcpy(blk, &d, 4);
-            memcpy(blk + 4, qs, 256);
-            memcpy(blk + 260, bs, 32);
-        }
-        return;
-    }
-    const size_t bsz = vdt == QG_TYPE_Q8_0 ? 34 : 36;
-    for (int64_t b = 0; b < k / 32; b++) {
-        unsigned char *blk = y + (size_t)b * bsz;
-        int8_t *qs = (int8_t *)(blk + bsz - 32);
-        int sum = 0;
-        for (int j = 0; j < 32; j++) {
-            qs[j] = (int8_t)(sat ? sat : (int)(rnd() % 255) - 127);
-            sum += qs[j];
-        }
-        const uint16_t d = qg_fp32_to_fp16(unif(0.001f, 0.5f));
-        memcpy(blk, &d, 2);
-        if (vdt == QG_TYPE_Q8_1) {
-            const uint16_t s = qg_fp32_to_fp16((float)sum * qg_fp16_to_fp32(d));
-            memcpy(blk + 2, &s, 2);
-        }
-    }
-}
 
 static bool guard_ok(const unsigned char *p) {
     for (int i = 0; i < GUARD; i++)
@@ -148,8 +79,8 @@ static void check_shape(const cpu_simd_fns *s, const wcase *c, int64_t k, int64_
     unsigned char *xp = malloc((size_t)n * xs + GUARD), *panel = malloc(ps + GUARD);
     float *out = malloc((size_t)(m * n) * sizeof(float) + GUARD), *out2 = malloc((size_t)(m * n) * sizeof(float) + GUARD);
     float *yf = malloc((size_t)k * sizeof(float));
-    for (int64_t i = 0; i < m; i++) make_w(c, t, k, wmode == 2 ? 2 : (int)((wmode + i) % 2), w + (size_t)i * rs);
-    for (int64_t j = 0; j < n; j++) make_y(t->vec_dot_type, k, sat, y + (size_t)j * ys);
+    for (int64_t i = 0; i < m; i++) qgt_make_weights(&rng, c, k, wmode == 2 ? 2 : (int)((wmode + i) % 2), w + (size_t)i * rs);
+    for (int64_t j = 0; j < n; j++) qgt_make_act(&rng, t->vec_dot_type, k, sat, 0, y + (size_t)j * ys);
     memset(xp, 0xC3, (size_t)n * xs + GUARD);
     memset(panel, 0xA5, ps);
     memset(panel + ps, 0xC3, GUARD);

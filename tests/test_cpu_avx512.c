@@ -44,6 +44,7 @@ int main(void) { return qgt_skip("the AVX-512 code is not part of this build (x8
 #else
 #include "avx512_job.h"
 #include "backends/cpu/simd_avx512.h"
+#include "simd_case_data.h"
 #include "simd_weight_cases.h"
 
 static qgt_rng rng;
@@ -95,107 +96,11 @@ static avx512_job *new_job(uint32_t kind, qg_type type, int64_t n) {
 
 static bool same_float(float a, float b) { return memcmp(&a, &b, sizeof a) == 0 || (isnan(a) && isnan(b)); }
 
-static uint16_t rand_f16(float lo, float hi) { return qg_fp32_to_fp16(qgt_uniform(&rng, lo, hi)); }
 
-/* A random fp16 scale: sane (mode < 3) or extreme (tiny normal or large). */
-static uint16_t scale_f16(int mode) {
-    if (mode != 3) return rand_f16(-2.0f, 2.0f);
-    const float m = qgt_uniform(&rng, 1.0f, 2.0f) * ((qgt_next(&rng) & 1) ? 6.1e-5f : 16384.0f);
-    return qg_fp32_to_fp16((qgt_next(&rng) & 1) ? -m : m);
-}
 
-/* FP8 bytes without NaN / infinities (they are checked by test_cpu_simd's code test). */
-static void fp8_finite(qg_type type, unsigned char *w, size_t bytes) {
-    const bool e4 = type == QG_TYPE_F8_E4M3 || type == QG_TYPE_MXFP8_E4M3;
-    const bool mx = type == QG_TYPE_MXFP8_E4M3 || type == QG_TYPE_MXFP8_E5M2;
-    for (size_t i = 0; i < bytes; i++) {
-        if (mx && i % 33 == 0) continue;
-        if (e4 && (w[i] & 0x7f) == 0x7f) w[i] ^= 1;
-        if (!e4 && (w[i] & 0x7c) == 0x7c) w[i] &= 0xfb;
-    }
-}
 
-static void floats_to(qg_type t, const float *f, unsigned char *dst, int64_t k) { qg_type_get(t)->from_float(f, dst, k); }
 
-/* Weight row: mode 0 random raw bytes with sane scales (plain types: from floats),
- * 1 quantized from random floats, 2 saturated, 3 extreme scales. */
-static void make_weights(const wcase *c, const qg_type_traits *t, int64_t k, int mode, unsigned char *w) {
-    const size_t bytes = qg_row_size(t->type, k);
-    const bool plain = t->block_size == 1, fp8 = t->type == QG_TYPE_F8_E4M3 || t->type == QG_TYPE_F8_E5M2;
-    if (mode == 1 || (plain && !fp8 && (mode == 0 || mode == 3))) {
-        float *f = malloc((size_t)k * sizeof(float));
-        const float s = mode == 3 ? ((qgt_next(&rng) & 1) ? 0x1p40f : 0x1p-40f) : 1.0f;
-        for (int64_t i = 0; i < k; i++) f[i] = s * qgt_normal(&rng) * (i % 7 == 0 ? 3.0f : 0.5f);
-        floats_to(t->type, f, w, k);
-        free(f);
-        return;
-    }
-    for (size_t i = 0; i < bytes; i++) w[i] = (unsigned char)qgt_next(&rng);
-    if (mode != 2) fp8_finite(t->type, w, bytes);
-    if (mode == 2) memset(w, (qgt_next(&rng) & 1) ? 0xFF : 0x80, bytes);
-    if (plain) {
-        if (mode == 2 && !fp8) {
-            float *f = malloc((size_t)k * sizeof(float));
-            for (int64_t i = 0; i < k; i++) f[i] = (i & 1) ? -1000.0f : 1000.0f;
-            floats_to(t->type, f, w, k);
-            free(f);
-        }
-        return;
-    }
-    for (int64_t b = 0; b < k / t->block_size; b++) {
-        unsigned char *bp = w + (size_t)b * t->type_size;
-        for (int j = 0; j < c->n_f16; j++) {
-            uint16_t h = scale_f16(mode);
-            memcpy(bp + c->f16_off[j], &h, 2);
-        }
-        if (c->e8m0_off >= 0) bp[c->e8m0_off] = (unsigned char)(mode == 3 ? 90 + qgt_next(&rng) % 70 : 110 + qgt_next(&rng) % 30);
-    }
-}
 
-/* Activation row in the partner type: random quants with a consistent Q8_1 sum / Q8_K
- * bsums, or every quant at sat (+-127); float partners from random floats. */
-static void make_act(qg_type vdt, int64_t k, int sat, int mode, unsigned char *y) {
-    if (vdt == QG_TYPE_Q8_0 || vdt == QG_TYPE_Q8_1) {
-        const size_t bs = vdt == QG_TYPE_Q8_0 ? 34 : 36;
-        for (int64_t b = 0; b < k / 32; b++) {
-            unsigned char *bp = y + (size_t)b * bs;
-            int8_t *qs = (int8_t *)(bp + bs - 32);
-            int sum = 0;
-            for (int j = 0; j < 32; j++) {
-                qs[j] = (int8_t)(sat ? sat : (int)(qgt_next(&rng) % 255) - 127);
-                sum += qs[j];
-            }
-            uint16_t d = mode == 3 ? scale_f16(3) : rand_f16(0.001f, 0.5f);
-            memcpy(bp, &d, 2);
-            if (vdt == QG_TYPE_Q8_1) {
-                uint16_t s = qg_fp32_to_fp16((float)sum * qg_fp16_to_fp32(d));
-                memcpy(bp + 2, &s, 2);
-            }
-        }
-    } else if (vdt == QG_TYPE_Q8_K) {
-        for (int64_t b = 0; b < k / 256; b++) {
-            unsigned char *bp = y + (size_t)b * 292;
-            float d = qgt_uniform(&rng, 0.001f, 0.5f) * (mode == 3 ? 0x1p-30f : 1.0f);
-            int8_t qs[256];
-            int16_t bsums[16];
-            for (int j = 0; j < 256; j++) qs[j] = (int8_t)(sat ? sat : (int)(qgt_next(&rng) % 255) - 127);
-            for (int g = 0; g < 16; g++) {
-                int s = 0;
-                for (int l = 0; l < 16; l++) s += qs[16 * g + l];
-                bsums[g] = (int16_t)s;
-            }
-            memcpy(bp, &d, 4);
-            memcpy(bp + 4, qs, 256);
-            memcpy(bp + 260, bsums, 32);
-        }
-    } else {
-        float *f = malloc((size_t)k * sizeof(float));
-        const float s = mode == 3 ? ((qgt_next(&rng) & 1) ? 0x1p30f : 0x1p-30f) : 1.0f;
-        for (int64_t i = 0; i < k; i++) f[i] = sat ? (float)sat : s * qgt_normal(&rng);
-        floats_to(vdt, f, y, k);
-        free(f);
-    }
-}
 
 static check *new_check(int job, int ref_job, const wcase *c, const char *fmt, long long k, int mode) {
     check *ck = &checks[nchecks++];
@@ -252,9 +157,9 @@ static void plan_dots(void) {
                         const int sats[2] = {127, -127};
                         for (int s = 0; s < (mode == 2 ? 2 : 1); s++) {
                             const uint64_t w = alloc_bytes(qg_row_size(c->type, k));
-                            make_weights(c, t, k, mode, blk + w);
+                            qgt_make_weights(&rng, c, k, mode, blk + w);
                             const uint64_t y = alloc_bytes(qg_row_size(t->vec_dot_type, k));
-                            make_act(t->vec_dot_type, k, mode == 2 ? sats[s] : 0, mode, blk + y);
+                            qgt_make_act(&rng, t->vec_dot_type, k, mode == 2 ? sats[s] : 0, mode, blk + y);
                             add_dot(c, k, w, y, bf16, mode, "vec_dot");
                         }
                     }
@@ -269,8 +174,8 @@ static void plan_dots(void) {
                 const int64_t k = k4[ki];
                 const size_t yrow = qg_row_size(t->vec_dot_type, k) + 24;
                 const uint64_t w = alloc_bytes(qg_row_size(c->type, k)), y = alloc_bytes(4 * yrow);
-                make_weights(c, t, k, ki == 2 ? 1 : 0, blk + w);
-                for (int col = 0; col < 4; col++) make_act(t->vec_dot_type, k, 0, 0, blk + y + (size_t)col * yrow);
+                qgt_make_weights(&rng, c, k, ki == 2 ? 1 : 0, blk + w);
+                for (int col = 0; col < 4; col++) qgt_make_act(&rng, t->vec_dot_type, k, 0, 0, blk + y + (size_t)col * yrow);
                 const int first = njobs;
                 for (int col = 0; col < 4; col++) add_dot(c, k, w, y + (uint64_t)col * yrow, 0, ki == 2, "vec_dot4 column");
                 avx512_job *j = new_job(AVX512_VEC_DOT4, c->type, k);
@@ -293,8 +198,8 @@ static void plan_dots(void) {
                 const int64_t k = kr[ki];
                 const size_t xrow = qg_row_size(c->type, k) + 8;
                 const uint64_t w = alloc_bytes((size_t)nrows[ki] * xrow), y = alloc_bytes(qg_row_size(t->vec_dot_type, k));
-                for (int r = 0; r < nrows[ki]; r++) make_weights(c, t, k, r % 2, blk + w + (size_t)r * xrow);
-                make_act(t->vec_dot_type, k, 0, 0, blk + y);
+                for (int r = 0; r < nrows[ki]; r++) qgt_make_weights(&rng, c, k, r % 2, blk + w + (size_t)r * xrow);
+                qgt_make_act(&rng, t->vec_dot_type, k, 0, 0, blk + y);
                 const int first = njobs;
                 for (int r = 0; r < nrows[ki]; r++) add_dot(c, k, w + (uint64_t)r * xrow, y, 0, r % 2, "vec_dot_rows row");
                 avx512_job *j = new_job(AVX512_DOT_ROWS, c->type, k);
@@ -338,8 +243,8 @@ static void plan_gemm(void) {
             const int rows = shapes[si].rows, cols = shapes[si].cols;
             const size_t xrow = qg_row_size(c->type, k) + 16, yrow = qg_row_size(t->vec_dot_type, k) + 8;
             const uint64_t w = alloc_bytes((size_t)rows * xrow), y = alloc_bytes((size_t)cols * yrow);
-            for (int r = 0; r < rows; r++) make_weights(c, t, k, r % 3 == 2 ? 3 : r % 2, blk + w + (size_t)r * xrow);
-            for (int col = 0; col < cols; col++) make_act(t->vec_dot_type, k, 0, 0, blk + y + (size_t)col * yrow);
+            for (int r = 0; r < rows; r++) qgt_make_weights(&rng, c, k, r % 3 == 2 ? 3 : r % 2, blk + w + (size_t)r * xrow);
+            for (int col = 0; col < cols; col++) qgt_make_act(&rng, t->vec_dot_type, k, 0, 0, blk + y + (size_t)col * yrow);
             const int np = (rows + CPU_GEMM_ROWS - 1) / CPU_GEMM_ROWS;
             const size_t kk = (size_t)(k > 1024 ? k : 1024); /* packings may round k up to a chunk */
             const size_t scratch = (size_t)cols * (4 * kk + 4096) + (size_t)np * (64 * kk + 65536) + 128;

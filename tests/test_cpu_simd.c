@@ -42,6 +42,7 @@
 int main(void) { return qgt_skip("the CPU plugin (and its SIMD code) is not part of this build"); }
 #else
 #include "backends/cpu/simd.h"
+#include "simd_case_data.h"
 #include "simd_weight_cases.h"
 
 static const cpu_simd_fns *simd;
@@ -49,105 +50,17 @@ static qgt_rng rng;
 
 static bool is_plain(const qg_type_traits *t) { return t->block_size == 1; }
 
-static uint16_t rand_f16(float lo, float hi) { return qg_fp32_to_fp16(qgt_uniform(&rng, lo, hi)); }
 
-/* Random FP8 bytes without NaN (E4M3 S.1111.111) or E5M2 infinities/NaN (exponent 31),
- * so that one of them does not swamp every row; they are checked in test_fp8_codes. */
-static void fp8_finite(qg_type type, unsigned char *w, size_t bytes) {
-    const bool e4 = type == QG_TYPE_F8_E4M3 || type == QG_TYPE_MXFP8_E4M3;
-    const bool e5 = type == QG_TYPE_F8_E5M2 || type == QG_TYPE_MXFP8_E5M2;
-    const size_t stride = type == QG_TYPE_MXFP8_E4M3 || type == QG_TYPE_MXFP8_E5M2 ? 33 : 1;
-    for (size_t i = 0; i < bytes; i++) {
-        if (stride == 33 && i % 33 == 0) continue; /* the E8M0 scale byte */
-        if (e4 && (w[i] & 0x7f) == 0x7f) w[i] ^= 1;
-        if (e5 && (w[i] & 0x7c) == 0x7c) w[i] &= 0xfb;
-    }
-}
 
-/* Weight row of nb blocks: mode 0 random raw bytes with sane scales, 1 quantized from
- * random floats, 2 saturated (all bytes 0xFF or 0x80/0x88 patterns). */
-static void make_weights(const wcase *c, const qg_type_traits *t, int64_t k, int mode, unsigned char *w) {
-    const size_t bytes = qg_row_size(t->type, k);
-    if (mode == 1 || (is_plain(t) && t->type != QG_TYPE_F8_E4M3 && t->type != QG_TYPE_F8_E5M2 && mode == 0)) {
-        float *f = malloc((size_t)k * sizeof(float));
-        for (int64_t i = 0; i < k; i++) f[i] = qgt_normal(&rng) * (i % 7 == 0 ? 3.0f : 0.5f);
-        t->from_float(f, w, k);
-        free(f);
-        return;
-    }
-    for (size_t i = 0; i < bytes; i++) w[i] = (unsigned char)qgt_next(&rng);
-    if (mode == 0) fp8_finite(t->type, w, bytes);
-    if (mode == 2) memset(w, (qgt_next(&rng) & 1) ? 0xFF : 0x80, bytes);
-    if (is_plain(t)) {
-        if (mode == 2 && (t->type == QG_TYPE_F16 || t->type == QG_TYPE_BF16 || t->type == QG_TYPE_F32)) {
-            float *f = malloc((size_t)k * sizeof(float));
-            for (int64_t i = 0; i < k; i++) f[i] = (i & 1) ? -1000.0f : 1000.0f;
-            t->from_float(f, w, k);
-            free(f);
-        }
-        return;
-    }
-    for (int64_t b = 0; b < k / t->block_size; b++) {
-        unsigned char *blk = w + (size_t)b * t->type_size;
-        for (int j = 0; j < c->n_f16; j++) {
-            uint16_t h = rand_f16(-2.0f, 2.0f);
-            memcpy(blk + c->f16_off[j], &h, 2);
-        }
-        if (c->e8m0_off >= 0) blk[c->e8m0_off] = (unsigned char)(110 + qgt_next(&rng) % 30);
-    }
-}
 
-/* Activation row in the partner type: random raw quants with a consistent Q8_1 sum /
- * Q8_K bsums, or (sat != 0) every quant at sat (+-127). */
-static void make_act(qg_type vdt, int64_t k, int sat, unsigned char *y) {
-    if (vdt == QG_TYPE_Q8_0 || vdt == QG_TYPE_Q8_1) {
-        const size_t bs = vdt == QG_TYPE_Q8_0 ? 34 : 36;
-        for (int64_t b = 0; b < k / 32; b++) {
-            unsigned char *blk = y + (size_t)b * bs;
-            int8_t *qs = (int8_t *)(blk + bs - 32);
-            int sum = 0;
-            for (int j = 0; j < 32; j++) {
-                qs[j] = (int8_t)(sat ? sat : (int)(qgt_next(&rng) % 255) - 127);
-                sum += qs[j];
-            }
-            uint16_t d = rand_f16(0.001f, 0.5f);
-            memcpy(blk, &d, 2);
-            if (vdt == QG_TYPE_Q8_1) {
-                uint16_t s = qg_fp32_to_fp16((float)sum * qg_fp16_to_fp32(d));
-                memcpy(blk + 2, &s, 2);
-            }
-        }
-    } else if (vdt == QG_TYPE_Q8_K) {
-        for (int64_t b = 0; b < k / 256; b++) {
-            unsigned char *blk = y + (size_t)b * 292;
-            float d = qgt_uniform(&rng, 0.001f, 0.5f);
-            int8_t qs[256];
-            int16_t bsums[16];
-            for (int j = 0; j < 256; j++) qs[j] = (int8_t)(sat ? sat : (int)(qgt_next(&rng) % 255) - 127);
-            for (int g = 0; g < 16; g++) {
-                int s = 0;
-                for (int l = 0; l < 16; l++) s += qs[16 * g + l];
-                bsums[g] = (int16_t)s;
-            }
-            memcpy(blk, &d, 4);
-            memcpy(blk + 4, qs, 256);
-            memcpy(blk + 260, bsums, 32);
-        }
-    } else {
-        float *f = malloc((size_t)k * sizeof(float));
-        for (int64_t i = 0; i < k; i++) f[i] = sat ? (float)sat : qgt_normal(&rng);
-        qg_type_get(vdt)->from_float(f, y, k);
-        free(f);
-    }
-}
 
 static void check_dot(const wcase *c, int64_t k, int mode, int sat) {
     const qg_type_traits *t = qg_type_get(c->type);
     qg_vec_dot_fn fast = simd->vec_dot(c->type);
     assert_non_null(fast);
     unsigned char *w = malloc(qg_row_size(c->type, k)), *y = malloc(qg_row_size(t->vec_dot_type, k));
-    make_weights(c, t, k, mode, w);
-    make_act(t->vec_dot_type, k, sat, y);
+    qgt_make_weights(&rng, c, k, mode, w);
+    qgt_make_act(&rng, t->vec_dot_type, k, sat, 0, y);
     const float ref = t->vec_dot(k, w, y), got = fast(k, w, y);
     if (c->exact || isnan(ref)) {
         if (!(memcmp(&ref, &got, sizeof ref) == 0 || (isnan(ref) && isnan(got))))
@@ -210,8 +123,8 @@ static void test_vec_dot4(void **state) {
             const int64_t k = ks[ki];
             const size_t yrow = qg_row_size(t->vec_dot_type, k) + 24; /* a stride that is not the row size */
             unsigned char *w = malloc(qg_row_size(c->type, k)), *y = calloc(4, yrow);
-            make_weights(c, t, k, ki == 2 ? 1 : 0, w);
-            for (int col = 0; col < 4; col++) make_act(t->vec_dot_type, k, 0, y + (size_t)col * yrow);
+            qgt_make_weights(&rng, c, k, ki == 2 ? 1 : 0, w);
+            for (int col = 0; col < 4; col++) qgt_make_act(&rng, t->vec_dot_type, k, 0, 0, y + (size_t)col * yrow);
             float out[4];
             dot4(k, w, y, yrow, out);
             for (int col = 0; col < 4; col++) {
