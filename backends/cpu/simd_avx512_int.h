@@ -7,8 +7,24 @@
 #ifndef QG_CPU_SIMD_AVX512_INT_H
 #define QG_CPU_SIMD_AVX512_INT_H
 
+#include <stdint.h>
+#include <string.h>
+
 #include "qg/core.h"
 #include "simd.h"
+
+/* Unaligned 16/32-bit loads of block fields, shared by the two kernel files. */
+static inline uint16_t ld16(const void *p) {
+    uint16_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
+
+static inline uint32_t ld32(const void *p) {
+    uint32_t v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
 
 qg_vec_dot_fn cpu_avx512_int_vec_dot(qg_type weight);
 cpu_dot4_fn cpu_avx512_int_vec_dot4(qg_type weight);

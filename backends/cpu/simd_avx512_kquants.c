@@ -30,21 +30,11 @@
 #define QG_AVX512_KQ_PREFETCH 2048
 #endif
 
+/* A copy of core's qg_iq4_values: libqgraph does not export it, and the emulator guest
+ * (tests/cpu_avx512.cmake) links no core code. */
 static const int8_t iq4_levels[16] = {-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113};
 
 static inline float f16(uint16_t h) { return _cvtsh_ss(h); }
-
-static inline uint16_t ld16(const void *p) {
-    uint16_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
-static inline uint32_t ld32(const void *p) {
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
 
 static inline __m512i load64(const void *p) { return _mm512_loadu_si512(p); }
 

@@ -59,18 +59,6 @@ static const uint8_t e2m1_u[16] = {12, 13, 14, 15, 16, 18, 20, 24, 12, 11, 10, 9
 #define E8H64_(e) E8H16_(e), E8H16_((e) + 16), E8H16_((e) + 32), E8H16_((e) + 48)
 static const float e8m0_half_tab[256] = {E8H64_(0), E8H64_(64), E8H64_(128), E8H64_(192)};
 
-static inline uint16_t ld16(const void *p) {
-    uint16_t h;
-    memcpy(&h, p, sizeof h);
-    return h;
-}
-
-static inline uint32_t ld32(const void *p) {
-    uint32_t v;
-    memcpy(&v, p, sizeof v);
-    return v;
-}
-
 static inline float f16(uint16_t h) { return _cvtsh_ss(h); }
 
 /* Four f16 values at p, p + stride, ... as four floats (packed in a general register,
